@@ -46,7 +46,7 @@ def make_external(
         ext["direct-reference"] = univ.ObjectIdentifier(direct_reference)
     if indirect_reference is not None:
         ext["indirect-reference"] = indirect_reference
-    ext["encoding"]["single-ASN1-type"] = univ.Any(value_tlv)
+    ext["encoding"]["single-ASN1-type"] = value_tlv  # plain bytes: pyasn1 applies the [0] tag itself
     return ext
 
 

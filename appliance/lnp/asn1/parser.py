@@ -267,9 +267,7 @@ class _Parser:
             self.take("IDENTIFIER")
             word = "OBJECT IDENTIFIER"
         if word in ("SEQUENCE", "SET"):
-            size = None
-            if self.at("SIZE") or (self.at("(") and self.peek(1) is not None and self.peek(1).text == "SIZE"):
-                size = self.constraint() if self.at("(") else self.size_only()
+            size = self.list_size()
             if self.accept("OF"):
                 node = TypeNode(word + " OF", line, element=self.type())
                 if size is not None:
@@ -293,9 +291,14 @@ class _Parser:
             return TypeNode("ref", line, ref=word)
         raise Asn1SyntaxError(f"line {line}: unsupported type {word!r}")
 
-    def size_only(self) -> Constraint:
-        self.take("SIZE")
-        return Constraint("size", items=[self.constraint()])
+    def list_size(self) -> Constraint | None:
+        # X.680 allows both "SET SIZE (...) OF" and "SET (SIZE (...)) OF".
+        if self.accept("SIZE"):
+            return Constraint("size", items=[self.constraint()])
+        after = self.peek(1)
+        if self.at("(") and after is not None and after.text == "SIZE":
+            return self.constraint()
+        return None
 
     def components(self, allow_optional: bool) -> list[Component]:
         self.take("{")
