@@ -233,3 +233,9 @@ class NpacAgent:
         info = build_info(endpoint.stamp())
         req = cmip.EventReportRequest(class_oid, instance, OIDS.notification(event_name).oid, info, self.clock())
         return conn.send_request(req, timeout)
+
+    def send_request(self, conn: CmipConnection, request: Any, timeout: float | None = None) -> Awaitable[Outcome]:
+        """The NPAC as manager towards an LSMS (M-CREATE / M-SET / M-DELETE / M-ACTION / M-GET):
+        signed now, so sequence numbers follow call order."""
+        endpoint: SecureEndpoint = conn.context["lnp"]
+        return conn.send_request(endpoint.signed_request(request), timeout)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from pyasn1.type import univ
+
 from appliance.osi import acse, cmip
 from appliance.osi.association import AssociateIndication
 from appliance.osi.errors import ProtocolError
@@ -156,7 +158,8 @@ def event_access_control(info_type: type, event_info: bytes | None) -> bytes | N
     """The access-control TLV inside a notification's information (LNP notifications carry their
     own, IIS 5.2.3), found by decoding the info with its LNP-ASN1 type. Some notification types tag
     the component differently ([5] in AuditResults); the TLV comes back under LnpAccessControl's
-    own [0] tag, which is all that differs."""
+    own [0] tag, which is all that differs. VersionNewSP-CreateRequest carries it one level down,
+    in its version-create-request component (a VersionCreateConcurrenceRequest)."""
     if event_info is None:
         return None
     from .asn1 import decode_with, encode
@@ -165,8 +168,25 @@ def event_access_control(info_type: type, event_info: bytes | None) -> bytes | N
         value = decode_with(info_type, event_info)
     except ProtocolError:
         return None
+    component = _access_control_component(value, 1)
+    if component is None:
+        return None
+    tlv = encode(component)
+    return b"\xa0" + tlv[1:] if tlv[:1] and tlv[0] & 0xE0 == 0xA0 and tlv[0] & 0x1F != 0x1F else None
+
+
+def _access_control_component(value: Any, depth: int) -> Any:
+    """The present access-control component of a decoded SEQUENCE / SET, searched `depth` levels
+    into its constructed components too; None when there is none."""
+    if not isinstance(value, (univ.Sequence, univ.Set)):
+        return None
     for name in ("access-control", "accessControl"):
         if name in value and value[name].isValue:
-            tlv = encode(value[name])
-            return b"\xa0" + tlv[1:] if tlv[:1] and tlv[0] & 0xE0 == 0xA0 and tlv[0] & 0x1F != 0x1F else None
+            return value[name]
+    if depth > 0:
+        for position in range(len(value.componentType)):
+            inner = value.getComponentByPosition(position, default=None, instantiate=False)
+            found = _access_control_component(inner, depth - 1) if inner is not None else None
+            if found is not None:
+                return found
     return None
