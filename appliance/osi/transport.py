@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,7 @@ class CmipConnection(asyncio.Protocol):
         self._waiting: dict[int, tuple[asyncio.Future, list]] = {}
         self._release_done: asyncio.Future | None = None
         self._in_flight = 0
+        self._backlog: deque = deque()
         self._write_paused = False
         self._read_paused = False
         self.bytes_in = 0
@@ -103,17 +105,31 @@ class CmipConnection(asyncio.Protocol):
             self._flush()
             self._close(f"protocol error: {exc}")
             return
+        self._backlog.extend(events)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Dispatch queued events in arrival order, stopping at a request while max_in_flight are
+        unanswered: one read's worth of PDUs waits here, the rest in the socket."""
         try:
-            for ev in events:
+            while self._backlog:
+                ev = self._backlog[0]
+                if (isinstance(ev, RequestIndication) and self._in_flight >= self.max_in_flight
+                        and not isinstance(ev.request, cmip.LinkedReply)):
+                    break
+                self._backlog.popleft()
                 self._dispatch(ev)
         except Exception:  # a fault of ours must cost this association only, never the process
             log.exception("association with %s aborted after an internal error", self.peer_name)
+            self._backlog.clear()
             self.abort()
             return
+        self._update_reading()
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.assoc.state = "closed"
+        self._backlog.clear()
         self._fail_all(AssociationLost("connection lost"))
         if not self.closed.done():
             self.closed.set_result(None)
@@ -205,7 +221,7 @@ class CmipConnection(asyncio.Protocol):
         else:
             answer = task.result()
         self._reply(ind, answer)
-        self._flush()
+        self._drain()
 
     def _reply(self, ind: RequestIndication, answer: Any) -> None:
         if self.assoc.state not in ("open", "releasing"):
@@ -240,7 +256,7 @@ class CmipConnection(asyncio.Protocol):
     def _update_reading(self) -> None:
         if self.transport is None or self.transport.is_closing():
             return
-        want_pause = self._write_paused or self._in_flight >= self.max_in_flight
+        want_pause = self._write_paused or self._in_flight >= self.max_in_flight or bool(self._backlog)
         if want_pause and not self._read_paused:
             self.transport.pause_reading()
             self._read_paused = True
