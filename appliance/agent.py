@@ -121,6 +121,10 @@ class NpacAgent:
                                                        system_id=endpoint.peer_id),
             on_abort=lambda c, ev: self.security_log("association-aborted", peer=c.peer_name,
                                                      system_id=endpoint.peer_id),
+            # IIS 5.2.4: invalid messages are part of the audit trail
+            on_protocol_error=lambda c, exc: self.security_log("protocol-error", peer=c.peer_name,
+                                                               system_id=endpoint.peer_id, layer=exc.layer,
+                                                               detail=exc.message[:200]),
         )
         conn.context["lnp"] = endpoint
         return conn
@@ -141,8 +145,12 @@ class NpacAgent:
         if self.server is not None:
             self.server.close()
         if release_first:
-            await asyncio.gather(*(c.release(timeout=5) for c in list(self.connections) if c.assoc.state == "open"),
-                                 return_exceptions=True)
+            open_conns = [c for c in list(self.connections) if c.assoc.state == "open"]
+            outcomes = await asyncio.gather(*(c.release(timeout=5) for c in open_conns), return_exceptions=True)
+            for conn, outcome in zip(open_conns, outcomes):
+                self.security_log("association-released", peer=conn.peer_name, by="npac",
+                                  system_id=conn.context["lnp"].peer_id,
+                                  detail=None if not isinstance(outcome, BaseException) else "no RLRE; aborted")
         for conn in list(self.connections):
             conn.abort()
 

@@ -48,7 +48,9 @@ class TcpConversation:
 
     SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
 
-    def __init__(self, client: tuple[str, int] = ("10.0.0.1", 40102), server: tuple[str, int] = ("10.0.0.2", ISO_TSAP_PORT)):
+    def __init__(
+        self, client: tuple[str, int] = ("10.0.0.1", 40102), server: tuple[str, int] = ("10.0.0.2", ISO_TSAP_PORT)
+    ):
         self.client, self.server = client, server
         self.seq = {True: 1000, False: 5000}  # keyed by "from client"
         self.frames: list[bytes] = []
@@ -65,7 +67,9 @@ class TcpConversation:
         tcp = struct.pack("!HHIIBBHHH", sport, dport, self.seq[from_client], ack, 5 << 4, flags, 65535, 0, 0)
         pseudo = _ip(sip) + _ip(dip) + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
         tcp = tcp[:16] + struct.pack("!H", _checksum(pseudo + tcp + payload)) + tcp[18:]
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), self._ip_id, 0x4000, 64, 6, 0, _ip(sip), _ip(dip))
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), self._ip_id, 0x4000, 64, 6, 0, _ip(sip), _ip(dip)
+        )
         ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
         self._ip_id += 1
         mac_c, mac_s = b"\x02\0\0\0\0\x01", b"\x02\0\0\0\0\x02"

@@ -318,7 +318,9 @@ def test_size_limits():
 
 
 primitive = st.builds(
-    lambda tag, content: ber.tlv(bytes((tag,)), content), st.sampled_from([0x02, 0x04, 0x80, 0x9E]), st.binary(max_size=40)
+    lambda tag, content: ber.tlv(bytes((tag,)), content),
+    st.sampled_from([0x02, 0x04, 0x80, 0x9E]),
+    st.binary(max_size=40),
 )
 # APDUs are well-formed BER all the way down: connection PPDUs are checked through the APDU.
 tlvs = st.recursive(
@@ -348,7 +350,10 @@ def test_fast_codec_matches_pyasn1(ctx_id, apdu):
     assert bytes(item["presentation-data-values"]["single-ASN1-type"]) == apdu
 
 
-@given(psel_i=st.binary(max_size=16), psel_r=st.binary(max_size=16), aarq=tlvs, aare=tlvs, apdus=st.lists(tlvs, max_size=4))
+selectors = st.binary(max_size=16)
+
+
+@given(psel_i=selectors, psel_r=selectors, aarq=tlvs, aare=tlvs, apdus=st.lists(tlvs, max_size=4))
 def test_connection_round_trip(psel_i, psel_r, aarq, aare, apdus):
     ini = PresentationConnection(True, psel_i, psel_r)
     resp = PresentationConnection(False, psel_r)
@@ -394,7 +399,8 @@ def _valid_ppdus() -> dict[str, list[bytes]]:
         "connect": [cp, foreign_cp([(5, "2.2.1.0.1", ["2.1.1"]), (7, "2.9.1.1.4", ["2.1.1"])], ud_ctx=5)],
         "accept": [cpa],
         "refuse": [cpr],
-        "data": [encode_user_data(3, ROIV), encode_user_data(1, ABRT) + b"", h("61 0e 30 0c 02 01 03 81 07 30 00 02 01 05 04 00")],
+        "data": [encode_user_data(3, ROIV), encode_user_data(1, ABRT),
+                 h("61 0e 30 0c 02 01 03 81 07 30 00 02 01 05 04 00")],
         "abort": [ini.abort(ABRT), encoder.encode(arp)],
     }
 

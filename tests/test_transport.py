@@ -90,3 +90,29 @@ def test_npac_as_manager_towards_an_lsms(tmp_path, keys_dir):
         with pytest.raises(AssociationLost):
             rig.agent.send_request(conn, req)
     run(body())
+
+
+def test_a_connection_that_never_associates_is_closed(tmp_path, keys_dir):
+    """Half-open connections cannot pin sockets: no association within the timer -> closed."""
+    async def body():
+        rig = await start_rig(tmp_path, keys_dir, request_timeout=0.3)
+        reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
+        writer.write(b"\x03\x00")  # half a TPKT header, then silence
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(100), 5) == b""  # the agent closed it
+        writer.close()
+    run(body())
+
+
+def test_protocol_errors_are_in_the_security_log(tmp_path, keys_dir):
+    """IIS 5.2.4: invalid messages are logged."""
+    async def body():
+        rig = await start_rig(tmp_path, keys_dir)
+        reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
+        writer.write(b"\x05\x00\x00\x10" + bytes(12))  # TPKT version 5
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(100), 5) == b""
+        writer.close()
+        (rec,) = [r for r in rig.log.records() if r["event"] == "protocol-error"]
+        assert rec["layer"] == "tpkt"
+    run(body())

@@ -36,7 +36,10 @@ CMIP_APPLICATION_CONTEXT = "2.9.0.0.2"
 ACSE_ABSTRACT_SYNTAX = "2.2.1.0.1"
 LNP_ACCESS_CONTROL_OID = "2.16.840.1.4.1.1"  # {lnp-attribute 1}: the accessControl attribute
 CMIP_CONTEXT_ID = 3
-MAX_APDU = 1 << 20
+# ACSE APDUs ride in session connect/release/abort user data (10240 octets at most in session v2)
+# and carry a few hundred octets of CMIP user information, so 64 KiB is generous.
+MAX_APDU = 1 << 16
+MAX_BITS = 256  # versions, functional units, ACSE requirements: a few named bits each
 
 DIAG_USER = "acse-service-user"
 DIAG_PROVIDER = "acse-service-provider"
@@ -146,7 +149,12 @@ def _bits(numbers: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _set_bits(value) -> tuple[int, ...]:
-    return tuple(i for i, bit in enumerate(value) if bit)
+    # Indexing a pyasn1 BIT STRING is O(n) per bit; go through the integer value instead.
+    size = len(value)
+    if size > MAX_BITS:
+        raise ProtocolError(LAYER, f"BIT STRING of {size} bits where a handful are defined")
+    number = value.asInteger()
+    return tuple(i for i in range(size) if number >> (size - 1 - i) & 1)
 
 
 def _versions_bits(versions: tuple[int, ...]) -> tuple[int, ...]:
@@ -230,19 +238,19 @@ def _set_qualifier(comp, value: AeQualifier) -> None:
         comp["ae-qualifier-form1"] = _local(value, RelativeDistinguishedName(), "AE-qualifier form1")
 
 
-def _set_association(apdu, rec: AARQ | AARE, prefixes: tuple[tuple[str, str], ...]) -> None:
+def _set_association(apdu, rec: AARQ | AARE, prefixes: tuple[str, ...]) -> None:
     """The fields AARQ and AARE share, with AARQ's called-/calling- or AARE's responding- names."""
     apdu["protocol-version"] = _versions_bits(rec.protocol_versions)
     apdu["application-context-name"] = rec.application_context
-    for pfx, attr in prefixes:
-        title = getattr(rec, f"{attr}_ap_title")
+    for pfx in prefixes:
+        title = getattr(rec, f"{pfx}_ap_title")
         if title is not None:
             _set_title(apdu[f"{pfx}-AP-title"], title)
-        qualifier = getattr(rec, f"{attr}_ae_qualifier")
+        qualifier = getattr(rec, f"{pfx}_ae_qualifier")
         if qualifier is not None:
             _set_qualifier(apdu[f"{pfx}-AE-qualifier"], qualifier)
         for kind in ("AP", "AE"):
-            inv = getattr(rec, f"{attr}_{kind.lower()}_invocation_id")
+            inv = getattr(rec, f"{pfx}_{kind.lower()}_invocation_id")
             if inv is not None:
                 apdu[f"{pfx}-{kind}-invocation-identifier"] = inv
     req_name = "sender-acse-requirements" if isinstance(rec, AARQ) else "responder-acse-requirements"
@@ -277,10 +285,10 @@ def encode_acse(rec: AcseRecord) -> bytes:
     try:
         if isinstance(rec, AARQ):
             apdu = AARQApdu()
-            _set_association(apdu, rec, (("called", "called"), ("calling", "calling")))
+            _set_association(apdu, rec, ("called", "calling"))
         elif isinstance(rec, AARE):
             apdu = AAREApdu()
-            _set_association(apdu, rec, (("responding", "responding"),))
+            _set_association(apdu, rec, ("responding",))
             apdu["result"] = rec.result
             if rec.diagnostic_source not in (DIAG_USER, DIAG_PROVIDER):
                 raise ValueError(f"unknown diagnostic source {rec.diagnostic_source!r}")
@@ -391,7 +399,7 @@ def _authentication_tlv(comp) -> bytes:
     return encode(value)
 
 
-def _association_fields(apdu, prefixes: tuple[tuple[str, str], ...], req_name: str, auth_name: str) -> dict:
+def _association_fields(apdu, prefixes: tuple[str, ...], req_name: str, auth_name: str) -> dict:
     out: dict = {
         "application_context": str(apdu["application-context-name"]),
         "acse_requirements": _opt(apdu, req_name, _set_bits) or (),
@@ -404,11 +412,11 @@ def _association_fields(apdu, prefixes: tuple[tuple[str, str], ...], req_name: s
     }
     version = apdu["protocol-version"]
     out["protocol_versions"] = _bits_versions(version) if version.isValue else (1,)  # DEFAULT {version1}
-    for pfx, attr in prefixes:
-        out[f"{attr}_ap_title"] = _opt(apdu, f"{pfx}-AP-title", _title)
-        out[f"{attr}_ae_qualifier"] = _opt(apdu, f"{pfx}-AE-qualifier", _qualifier)
-        out[f"{attr}_ap_invocation_id"] = _opt(apdu, f"{pfx}-AP-invocation-identifier", int)
-        out[f"{attr}_ae_invocation_id"] = _opt(apdu, f"{pfx}-AE-invocation-identifier", int)
+    for pfx in prefixes:
+        out[f"{pfx}_ap_title"] = _opt(apdu, f"{pfx}-AP-title", _title)
+        out[f"{pfx}_ae_qualifier"] = _opt(apdu, f"{pfx}-AE-qualifier", _qualifier)
+        out[f"{pfx}_ap_invocation_id"] = _opt(apdu, f"{pfx}-AP-invocation-identifier", int)
+        out[f"{pfx}_ae_invocation_id"] = _opt(apdu, f"{pfx}-AE-invocation-identifier", int)
     return out
 
 
@@ -421,7 +429,7 @@ def parse_acse(apdu: bytes, max_len: int = MAX_APDU) -> AcseRecord:
         items = _opt(body, "user-information", lambda c: tuple(_read_external(e) for e in c)) or ()
         if kind == "aarq":
             return AARQ(
-                **_association_fields(body, (("called", "called"), ("calling", "calling")),
+                **_association_fields(body, ("called", "calling"),
                                       "sender-acse-requirements", "calling-authentication-value"),
                 user_information=items,
             )
@@ -431,7 +439,7 @@ def parse_acse(apdu: bytes, max_len: int = MAX_APDU) -> AcseRecord:
                 result=int(body["result"]),
                 diagnostic_source=diag.getName(),
                 diagnostic=int(diag.getComponent()),
-                **_association_fields(body, (("responding", "responding"),),
+                **_association_fields(body, ("responding",),
                                       "responder-acse-requirements", "responding-authentication-value"),
                 user_information=items,
             )
@@ -482,8 +490,11 @@ def _external_parts(comp) -> tuple[bytes | None, str | None]:
     return item.value, item.direct_ref
 
 
-def _implicit_externals(tlv: bytes, tags: tuple[int, ...]) -> bool:
+def _implicit_externals(tlv: bytes, max_len: int, tags: tuple[int, ...]) -> bool:
     """Whether an [n] EXTERNAL field is encoded IMPLICIT (Wireshark's reading) rather than A{n} {28 ...}."""
+    if not isinstance(tlv, (bytes, bytearray)) or len(tlv) > max_len:
+        return False  # the real decode reports it
+    tlv = bytes(tlv)
     try:
         _, start, end = ber.single_tlv(tlv, LAYER)
         for tag, cstart, cend, _ in ber.children(tlv, start, end, LAYER):
@@ -496,8 +507,7 @@ def _implicit_externals(tlv: bytes, tags: tuple[int, ...]) -> bool:
 
 def parse_cmip_user_info(tlv: bytes, max_len: int = MAX_APDU) -> CMIPUserInfoRecord:
     """CMIPUserInfo; [2]/[3] EXTERNAL are read in the standard EXPLICIT form and also IMPLICIT."""
-    implicit = isinstance(tlv, (bytes, bytearray)) and len(tlv) <= max_len and _implicit_externals(bytes(tlv), (0xA2, 0xA3))
-    spec = CMIPUserInfoImplicitExternals() if implicit else CMIPUserInfo()
+    spec = CMIPUserInfoImplicitExternals() if _implicit_externals(tlv, max_len, (0xA2, 0xA3)) else CMIPUserInfo()
     info = decode(tlv, spec, LAYER, "CMIPUserInfo", max_len)
     with peer_errors(LAYER, "CMIPUserInfo"):
         versions = _opt(info, "protocolVersion", _bits_versions)
@@ -523,8 +533,7 @@ def build_cmip_abort_info(source: int = SOURCE_USER, user_info_tlv: bytes | None
 
 def parse_cmip_abort_info(tlv: bytes, max_len: int = MAX_APDU) -> CMIPAbortInfoRecord:
     """CMIPAbortInfo; userInfo [1] EXTERNAL is read EXPLICIT (standard) and also IMPLICIT."""
-    implicit = isinstance(tlv, (bytes, bytearray)) and len(tlv) <= max_len and _implicit_externals(bytes(tlv), (0xA1,))
-    spec = CMIPAbortInfoImplicitExternal() if implicit else CMIPAbortInfo()
+    spec = CMIPAbortInfoImplicitExternal() if _implicit_externals(tlv, max_len, (0xA1,)) else CMIPAbortInfo()
     info = decode(tlv, spec, LAYER, "CMIPAbortInfo", max_len)
     with peer_errors(LAYER, "CMIPAbortInfo"):
         source = int(info["abortSource"])

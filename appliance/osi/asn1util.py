@@ -31,6 +31,10 @@ DECODE_ERRORS: tuple[type[BaseException], ...] = (
 
 T = TypeVar("T", bound=Asn1Item)
 
+# pyasn1 spends ~50-100 µs per element it decodes, so a megabyte of tiny elements (say 170,000
+# empty EXTERNALs) would take seconds. Connection and association PDUs have tens of elements.
+MAX_ELEMENTS = 1024
+
 
 @contextmanager
 def peer_errors(layer: str, what: str) -> Iterator[None]:
@@ -43,6 +47,46 @@ def peer_errors(layer: str, what: str) -> Iterator[None]:
         raise ProtocolError(layer, f"bad {what}: {type(exc).__name__}: {exc}"[:300]) from exc
 
 
+def check_elements(buf: bytes, layer: str, limit: int = MAX_ELEMENTS) -> None:
+    """Raise ProtocolError if buf has more than `limit` TLVs, or is not BER at all.
+
+    Iterative and exits at the limit, so hostile input costs at most `limit` header reads.
+    """
+    pos, n, count = 0, len(buf), 0
+    ends: list[int | None] = []  # enclosing containers: end offset, or None for the indefinite form
+    bounds: list[int] = [n]  # innermost definite end, for bounding reads
+    while True:
+        if ends:
+            top = ends[-1]
+            if top is None and buf[pos:pos + 2] == b"\0\0":
+                ends.pop()
+                pos += 2
+                continue
+            if top is not None and pos == top:
+                ends.pop()
+                bounds.pop()
+                continue
+        elif pos > 0:
+            break
+        if pos >= bounds[-1] or buf[pos] == ber.EOC:
+            raise ProtocolError(layer, "malformed BER: truncated or misplaced end-of-contents")
+        _, cstart, length = ber.read_header(buf, pos, bounds[-1], layer)
+        count += 1
+        if count > limit:
+            raise ProtocolError(layer, f"more than {limit} BER elements")
+        if not buf[pos] & 0x20:
+            pos = cstart + length  # type: ignore[operator]  # primitives are always definite
+        else:
+            if len(ends) >= ber.MAX_DEPTH:
+                raise ProtocolError(layer, "BER nesting too deep")
+            ends.append(None if length is None else cstart + length)
+            if length is not None:
+                bounds.append(cstart + length)
+            pos = cstart
+    if pos != n:
+        raise ProtocolError(layer, "trailing octets after BER value")
+
+
 def decode(data: bytes, spec: T, layer: str, what: str, max_len: int) -> T:
     """Decode exactly one `spec` value filling `data`, after bounding and normalising it."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -52,6 +96,7 @@ def decode(data: bytes, spec: T, layer: str, what: str, max_len: int) -> T:
         raise ProtocolError(layer, f"empty {what}")
     if len(data) > max_len:
         raise ProtocolError(layer, f"{what} of {len(data)} octets exceeds the limit of {max_len}")
+    check_elements(data, layer)
     data = ber.to_definite(data, layer)
     with peer_errors(layer, what):
         value, rest = decoder.decode(data, asn1Spec=spec)

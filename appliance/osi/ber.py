@@ -164,6 +164,8 @@ def _definite(buf: bytes, pos: int, end: int, layer: str, depth: int) -> tuple[b
     """(the TLV at pos with definite lengths, the position after it, whether anything changed)."""
     if depth >= MAX_DEPTH:
         raise ProtocolError(layer, "BER nesting too deep")
+    if pos >= end:
+        raise ProtocolError(layer, "truncated BER: value expected")
     if buf[pos] == EOC:
         raise ProtocolError(layer, "unexpected BER end-of-contents")
     _, cstart, length = read_header(buf, pos, end, layer)

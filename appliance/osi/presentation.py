@@ -234,7 +234,10 @@ def _only_acse_pdv(pdvs: list[PData], acse_ctx: int) -> bytes:
 
 def _version1_offered(params) -> bool:
     pv = params["protocol-version"]
-    return not pv.isValue or (len(pv) > 0 and pv[0] == 1)
+    if not pv.isValue:
+        return True  # DEFAULT {version-1}
+    size = len(pv)
+    return size > 0 and bool(pv.asInteger() >> (size - 1) & 1)  # bit 0 is the most significant
 
 
 def _selector(params, name: str) -> bytes:

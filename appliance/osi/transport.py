@@ -61,19 +61,22 @@ class CmipConnection(asyncio.Protocol):
       runs before any later PDU is handled, and may raise AbortAssociation;
     - `on_request(conn, RequestIndication)`: returns a result, a `Replies`, a `cmip.CmipError`,
       or an awaitable of one; runs in arrival order up to its first await;
-    - `on_release(conn, ReleaseIndication)`, `on_abort(conn, AbortIndication)`, `on_closed(conn)`.
+    - `on_release(conn, ReleaseIndication)`, `on_abort(conn, AbortIndication)`, `on_closed(conn)`,
+      `on_protocol_error(conn, ProtocolError)` (the association is being aborted for it).
     """
 
     def __init__(self, assoc: Association, *, request_timeout: float = 120.0, max_in_flight: int = 64,
                  on_associate: Callable | None = None, on_request: Callable | None = None,
                  on_release: Callable | None = None, on_abort: Callable | None = None,
-                 on_closed: Callable | None = None, peer_name: str = "", context: dict | None = None):
+                 on_closed: Callable | None = None, peer_name: str = "", context: dict | None = None,
+                 on_protocol_error: Callable | None = None):
         self.assoc = assoc
         self.request_timeout = request_timeout
         self.max_in_flight = max_in_flight
         self.on_associate, self.on_request = on_associate, on_request
         self.on_release, self.on_abort, self.on_closed = on_release, on_abort, on_closed
         self.peer_name = peer_name
+        self.on_protocol_error = on_protocol_error
         self.transport: asyncio.Transport | None = None
         self.loop = asyncio.get_event_loop()
         self.associated: asyncio.Future = self.loop.create_future()
@@ -94,7 +97,17 @@ class CmipConnection(asyncio.Protocol):
         if not self.peer_name:
             peer = transport.get_extra_info("peername")
             self.peer_name = f"{peer[0]}:{peer[1]}" if peer else "?"
+        # a peer that connects and never completes the association must not hold a socket forever
+        expiry = self.loop.call_later(self.request_timeout, self._establishment_expired)
+        self.associated.add_done_callback(lambda _: expiry.cancel())
+        self.closed.add_done_callback(lambda _: expiry.cancel())
         self._flush()
+
+    def _establishment_expired(self) -> None:
+        if not self.associated.done():
+            log.warning("association with %s not established in %.0f s; closing", self.peer_name,
+                        self.request_timeout)
+            self.abort()
 
     def data_received(self, data: bytes) -> None:
         self.bytes_in += len(data)
@@ -102,6 +115,8 @@ class CmipConnection(asyncio.Protocol):
             events = self.assoc.receive_data(data)
         except ProtocolError as exc:
             log.warning("association with %s aborted: %s", self.peer_name, exc)
+            if self.on_protocol_error is not None:
+                self.on_protocol_error(self, exc)
             self._flush()
             self._close(f"protocol error: {exc}")
             return
@@ -224,8 +239,8 @@ class CmipConnection(asyncio.Protocol):
         self._drain()
 
     def _reply(self, ind: RequestIndication, answer: Any) -> None:
-        if self.assoc.state not in ("open", "releasing"):
-            return
+        if self.assoc.state not in ("open", "releasing") or self._release_done is not None:
+            return  # gone, or we sent the RLRQ: nothing more may go out (X.217 A-RELEASE)
         if isinstance(answer, cmip.CmipError):
             self.assoc.send_error(ind.invoke_id, answer)
         elif isinstance(answer, Replies):

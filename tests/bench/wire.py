@@ -11,7 +11,7 @@ Cases: 1 association, and 10 concurrent associations, each keeping `--window` re
 signing) to the result in hand. Each case runs `--runs` times; figures are the median over runs with
 the min..max spread, because the machine is shared and noisy. Writes var/bench/wire.json.
 
-    python -m tests.bench.wire [--runs 5] [--round-trips 1000] [--window 1] [--profile DIR]
+    python -m tests.bench.wire [--runs 5] [--round-trips 2000] [--round-trips-ten 4000] [--window 1] [--profile DIR]
 """
 from __future__ import annotations
 
@@ -205,6 +205,7 @@ async def bench(args: argparse.Namespace) -> dict:
     keys = DemoKeys(KEYS_DIR, count=3)  # generated once, reused; before the server so it never races
     info = action_info()
     request = action_request(info)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     profile_dir = Path(args.profile) if args.profile else None
     if profile_dir:
         profile_dir.mkdir(parents=True, exist_ok=True)
@@ -218,16 +219,16 @@ async def bench(args: argparse.Namespace) -> dict:
         await drive(carriers, request, 20, args.window, None)  # warm-up, not counted
         if prof:
             prof.enable()
-        for name, count, total in cases:
-            used = carriers[:count]
-            runs = []
-            for i in range(args.runs):
-                run = await drive(used, request, max(1, total // count), args.window, server)
-                runs.append(run)
+        runs: dict[str, list[dict]] = {name: [] for name, _, _ in cases}
+        for i in range(args.runs):  # cases interleaved, so a burst of load on the machine hits both
+            for name, count, total in cases:
+                run = await drive(carriers[:count], request, max(1, total // count), args.window, server)
+                runs[name].append(run)
                 if not args.quiet:
-                    print(f"  wire {name} run {i + 1}/{args.runs}: {run['round_trips_per_s']:7.1f} rt/s  "
+                    print(f"  wire run {i + 1}/{args.runs} {name:<16}: {run['round_trips_per_s']:7.1f} rt/s  "
                           f"p50 {run['p50_ms']:.2f} ms  p99 {run['p99_ms']:.2f} ms", flush=True)
-            result[name] = summarise(runs, count, args.window)
+        for name, count, _ in cases:
+            result[name] = summarise(runs[name], count, args.window)
         if prof:
             prof.disable()
             prof.dump_stats(profile_dir / "wire_client.prof")
@@ -249,7 +250,10 @@ async def bench(args: argparse.Namespace) -> dict:
         "target_round_trips_per_s": TARGET,
         "ratio_to_target": round(aggregate / TARGET, 2),
         "meets_target": aggregate >= TARGET,
-        "machine": {"cores": cpus, "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cores": cpus, "python": platform.python_version(), "platform": platform.platform(),
+                    # shared machine: the 1-minute load average around the bench says how busy it was
+                    "load_1min_before": None if load_before is None else round(load_before[0], 2),
+                    "load_1min_after": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None},
     }
 
 
@@ -258,7 +262,8 @@ def report(res: dict) -> str:
     lines = [
         f"wire: {res['what']}",
         f"  {res['runs']} runs per case, median (min..max); window {ten['window_per_association']} outstanding "
-        f"per association; agent in its own process; {res['machine']['cores']} cores",
+        f"per association; agent in its own process; {res['machine']['cores']} cores "
+        f"(load {res['machine']['load_1min_before']} before, {res['machine']['load_1min_after']} after)",
         f"  {'case':<18}{'round trips/s':>26}{'p50 ms':>9}{'p99 ms':>9}{'client cpu':>12}{'server cpu':>12}",
     ]
     for label, case in (("1 association", one), ("10 associations", ten)):
@@ -271,7 +276,9 @@ def report(res: dict) -> str:
     lines += [
         f"  bytes on the wire per PDU (TPKT and all): request {sizes['request']} "
         f"(access control {sizes['request_access_control']}, action info {sizes['request_action_info']}), "
-        f"result {sizes['result']} (reply info {sizes['result_reply_info']})",
+        f"result {sizes['result']} (reply info {sizes['result_reply_info']}); mean over the runs "
+        f"{ten['bytes_out_per_rt']:.0f} / {ten['bytes_in_per_rt']:.0f} (invoke ids and sequence numbers past 127 "
+        "take a second octet)",
         f"  aggregate (10 associations) {ten['round_trips_per_s']['median']:.1f} rt/s vs target "
         f"{res['target_round_trips_per_s']:.0f}: ratio {res['ratio_to_target']:.2f} "
         f"({'meets' if res['meets_target'] else 'BELOW'} target); 1 vs 10 associations "
