@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from appliance.lnp.association_info import SUCCESS
@@ -37,6 +37,15 @@ FUNCTION_CLASSES = {
     "lsms.networkDataMgmt": _NETWORK,
     "lsms.dataDownload": _DOWNLOAD,
 }
+
+
+# Actions a function grants beyond its classes: recovery (IIS 5.2.1.10) belongs to the download
+# function, but lnpRecoveryComplete is addressed to lnpNPAC-SMS (IIS 4.1, L26764).
+FUNCTION_ACTIONS = {"lnpRecoveryComplete": frozenset({"lsms.dataDownload"})}
+
+
+class ObjectAccessDenied(LookupError):
+    """Raised by a tree view for an object the requester may not see (answered accessDenied)."""
 
 
 def function_allows(grant: Grant, class_name: str, kind: str) -> bool:
@@ -66,6 +75,35 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext], Any]
+TreeSource = ContainmentTree | Callable[[RequestContext], ContainmentTree]
+
+
+class MountedTree:
+    """The agent's tree with subtrees served by others: `mounts` maps a base DN to the tree that
+    holds that object and everything under it (ContainmentTree protocol)."""
+
+    def __init__(self, tree: ContainmentTree | None, mounts: dict[tuple, ContainmentTree]):
+        self.tree = tree
+        self.mounts = mounts
+
+    def _owner(self, dn: tuple) -> ContainmentTree | None:
+        best = max((b for b in self.mounts if dn[:len(b)] == b), key=len, default=None)
+        return self.mounts[best] if best is not None else self.tree
+
+    def get(self, dn: tuple):
+        owner = self._owner(dn)
+        return owner.get(dn) if owner is not None else None
+
+    def children(self, dn: tuple) -> list:
+        owner = self._owner(dn)
+        found = {c.dn: c for c in (owner.children(dn) if owner is not None else ())}
+        for base, tree in self.mounts.items():
+            if len(base) == len(dn) + 1 and base[:-1] == dn and tree is not owner:
+                found.pop(base, None)
+                obj = tree.get(base)
+                if obj is not None:
+                    found[base] = obj
+        return list(found.values())
 
 
 def _error(code: int, parameter: Any = None) -> cmip.CmipError:
@@ -89,7 +127,10 @@ class NpacAgent:
         self.max_associations = max_associations
         self.max_get_results = max_get_results
         self.handlers: dict[tuple[str, str], Handler] = {}
+        self.mounts: dict[tuple, TreeSource] = {}
         self.connections: set[CmipConnection] = set()
+        # called with each newly accepted association (e.g. to deliver what a carrier missed)
+        self.association_listeners: list[Callable[[CmipConnection], None]] = []
         self.server: asyncio.AbstractServer | None = None
 
     # ---- registration ------------------------------------------------------------------------
@@ -98,13 +139,25 @@ class NpacAgent:
         self.handlers[("action", action_name)] = handler
 
     def on_operation(self, kind: str, class_name: str, handler: Handler) -> None:
-        """kind: create, set, delete or event (an event report on an object of that class)."""
+        """kind: create, set, delete, event (an event report on an object of that class) or get (a
+        query whose base object is of that class, instead of the generic one over `tree`)."""
         OIDS.object_class(class_name)
         self.handlers[(kind, class_name)] = handler
 
     def on_event(self, notification_name: str, handler: Handler) -> None:
         OIDS.notification(notification_name)
         self.handlers[("event", notification_name)] = handler
+
+    def mount(self, base: tuple, source: TreeSource) -> None:
+        """Serve M-GETs at `base` and below from `source`: a tree, or a function of the request
+        context giving one (a view that depends on who asks)."""
+        self.mounts[base] = source
+
+    def view(self, ctx: RequestContext | None = None) -> ContainmentTree | None:
+        if not self.mounts:
+            return self.tree
+        trees = {base: src if hasattr(src, "children") else src(ctx) for base, src in self.mounts.items()}
+        return MountedTree(self.tree, trees)  # type: ignore[arg-type]
 
     # ---- serving -----------------------------------------------------------------------------
     async def serve(self, host: str, port: int) -> asyncio.AbstractServer:
@@ -136,6 +189,8 @@ class NpacAgent:
             return
         if endpoint.on_associate(conn, ind, self.availability) is not None:
             self.connections.add(conn)
+            for listener in self.association_listeners:
+                listener(conn)
 
     def _on_closed(self, conn: CmipConnection) -> None:
         self.connections.discard(conn)
@@ -179,13 +234,15 @@ class NpacAgent:
             return _error(cmip.NO_SUCH_OBJECT_CLASS, req.object_class)
         kind = {cmip.GetRequest: "get", cmip.SetRequest: "set", cmip.ActionRequest: "action",
                 cmip.CreateRequest: "create", cmip.DeleteRequest: "delete"}[type(req)]
-        if not function_allows(endpoint.grant, record.name, kind):
+        action = OIDS.find(req.action_type) if kind == "action" and isinstance(req.action_type, str) else None
+        granted = FUNCTION_ACTIONS.get(action.name, frozenset()) if action is not None else frozenset()
+        if not function_allows(endpoint.grant, record.name, kind) and not granted & endpoint.grant.functions:
             return _error(cmip.ACCESS_DENIED)
         ctx = RequestContext(self, conn, endpoint, ind.invoke_id, req, record.name)
         if kind == "get":
-            return self._get(ctx)
+            query = self.handlers.get(("get", record.name))
+            return query(ctx) if query is not None else self._get(ctx)
         if kind == "action":
-            action = OIDS.find(req.action_type) if isinstance(req.action_type, str) else None
             handler = self.handlers.get(("action", action.name)) if action and action.kind == "action" else None
             if handler is None:
                 return _error(cmip.NO_SUCH_ACTION, cmip.NoSuchAction(req.object_class, req.action_type))
@@ -212,12 +269,15 @@ class NpacAgent:
 
     def _get(self, ctx: RequestContext) -> Any:
         req: cmip.GetRequest = ctx.request
-        if self.tree is None or not isinstance(req.object_instance, tuple):
+        tree = self.view(ctx)
+        if tree is None or not isinstance(req.object_instance, tuple):
             return _error(cmip.NO_SUCH_OBJECT_INSTANCE, req.object_instance)
         try:
-            found = select(self.tree, req.object_instance, req.scope, req.filter)
+            found = select(tree, req.object_instance, req.scope, req.filter)
         except NoSuchObject:
             return _error(cmip.NO_SUCH_OBJECT_INSTANCE, req.object_instance)
+        except ObjectAccessDenied:
+            return _error(cmip.ACCESS_DENIED)
         except InvalidScope:
             return _error(cmip.INVALID_SCOPE, req.scope)
         if len(found) > self.max_get_results:
@@ -247,3 +307,11 @@ class NpacAgent:
         signed now, so sequence numbers follow call order."""
         endpoint: SecureEndpoint = conn.context["lnp"]
         return conn.send_request(endpoint.signed_request(request), timeout)
+
+    def send_request_with(self, conn: CmipConnection, build: Callable[[bytes], Any],
+                          timeout: float | None = None) -> Awaitable[Outcome]:
+        """As send_request, for a request whose information carries the access control too
+        (LocalSMS-CreateAction, L42570): build(access_control_tlv) -> request, one stamp for both."""
+        endpoint: SecureEndpoint = conn.context["lnp"]
+        stamp = endpoint.stamp()
+        return conn.send_request(replace(build(stamp), access_control=stamp), timeout)

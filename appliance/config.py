@@ -5,6 +5,7 @@
     system_id = "NPAC SMS"           # the NPAC's systemId (npac-sms, GraphicString60)
     role = "primary"                 # primary | dr
     data_dir = "var/primary"         # store, logs
+    control_socket = "var/primary/control.sock"   # optional; default <data_dir>/control.sock
 
     [cmip]
     host = "0.0.0.0"
@@ -25,6 +26,8 @@
     system_types = ["soa", "local-sms"]   # soa | local-sms | soa-and-local-sms
     key_lists = ["keys/0001/0001-list1.pub.pem"]
     hash = "md5"                          # md5 (spec) | sha256 (extension)
+    npa_nxx = ["303555"]                  # optional: network data created at first start
+    lrn = ["3035550000"]
 
 Relative paths are taken from the directory of the config file.
 """
@@ -48,6 +51,8 @@ class CarrierConfig:
     system_types: frozenset[int]
     key_lists: tuple[Path, ...]
     hash: str = "md5"
+    npa_nxx: tuple[str, ...] = ()  # created at first start if the store lacks them
+    lrn: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class NodeConfig:
     private_list: Path
     key_id: int
     carriers: tuple[CarrierConfig, ...] = field(default_factory=tuple)
+    control_socket: Path | None = None  # the status/control socket (appliance.control)
 
 
 def _get(table: dict, key: str, kind, where: str, default=None):
@@ -135,15 +141,22 @@ def load_config(path: str | Path) -> NodeConfig:
         if hash_name not in ("md5", "sha256"):
             raise ConfigError(f"{where}: 'hash' must be md5 or sha256, got {hash_name!r}")
         lists = tuple(rel(x) for x in _get(c, "key_lists", list, where))
-        carriers.append(
-            CarrierConfig(sid, _get(c, "name", str, where, sid), frozenset(SYSTEM_TYPES[t] for t in types), lists, hash_name)
-        )
+        npa_nxx = tuple(_get(c, "npa_nxx", list, where, []))
+        lrn = tuple(_get(c, "lrn", list, where, []))
+        if not all(isinstance(v, str) and len(v) == 6 and v.isdigit() for v in npa_nxx):
+            raise ConfigError(f"{where}: 'npa_nxx' entries must be 6 digits")
+        if not all(isinstance(v, str) and len(v) == 10 and v.isdigit() for v in lrn):
+            raise ConfigError(f"{where}: 'lrn' entries must be 10 digits")
+        carriers.append(CarrierConfig(sid, _get(c, "name", str, where, sid), frozenset(SYSTEM_TYPES[t] for t in types),
+                                      lists, hash_name, npa_nxx, lrn))
+    data_dir = rel(_get(node, "data_dir", str, "[node]"))
+    control = _get(node, "control_socket", str, "[node]", "")
     return NodeConfig(
         path=p,
         name=_get(node, "name", str, "[node]"),
         system_id=system_id,
         role=role,
-        data_dir=rel(_get(node, "data_dir", str, "[node]")),
+        data_dir=data_dir,
         cmip_host=_get(cmip, "host", str, "[cmip]", "0.0.0.0"),
         cmip_port=port,
         tsap=_selector(cmip, "tsap", "[cmip]"),
@@ -154,4 +167,5 @@ def load_config(path: str | Path) -> NodeConfig:
         private_list=rel(_get(keys, "private_list", str, "[keys]")),
         key_id=_get(keys, "key_id", int, "[keys]"),
         carriers=tuple(carriers),
+        control_socket=rel(control) if control else data_dir / "control.sock",
     )

@@ -14,9 +14,13 @@ from pathlib import Path
 
 from appliance.agent import NpacAgent
 from appliance.config import ConfigError, NodeConfig, load_config
+from appliance.control import ControlServer
 from appliance.lnp.keys import KeyListError, load_key_list
 from appliance.lnp.oids import OIDS
 from appliance.lnp.security import Directory, Identity, Party
+from appliance.node_status import NodeMonitor
+from appliance.npac.bootstrap import seed_from_config
+from appliance.npac.services import NpacServices, lsms_side
 from appliance.ops.security_log import SecurityLog
 from appliance.osi import ber
 from appliance.osi.association import Address
@@ -26,6 +30,7 @@ from appliance.peers.demo_keys import DEMO_CARRIERS, NPAC_SYSTEM_ID, DemoKeys
 log = logging.getLogger("appliance.node")
 DEMO_DIR = Path("var/demo")
 TYPE_NAMES = {0: "soa", 1: "local-sms", 2: "soa-and-local-sms"}
+DEMO_NETWORK = {"0001": ("303555", "3035550000"), "0002": ("303556", "3035560000"), "0003": ("720555", "7205550000")}
 
 
 def _graphic(text: str) -> bytes:
@@ -80,7 +85,8 @@ def write_demo_config(base: Path = DEMO_DIR, port: int = 10102) -> Path:
     for sid, (name, types) in DEMO_CARRIERS.items():
         lines += ["[[carrier]]", f'system_id = "{sid}"', f'name = "{name}"',
                   "system_types = [" + ", ".join(f'"{TYPE_NAMES[t]}"' for t in sorted(types)) + "]",
-                  f'key_lists = ["keys/{sid}/{sid}-list{keys.lists[sid].list_id}.pub.pem"]', ""]
+                  f'key_lists = ["keys/{sid}/{sid}-list{keys.lists[sid].list_id}.pub.pem"]',
+                  f'npa_nxx = ["{DEMO_NETWORK[sid][0]}"]', f'lrn = ["{DEMO_NETWORK[sid][1]}"]', ""]
     path = base / "primary.toml"
     path.write_text("\n".join(lines))
     return path
@@ -96,6 +102,7 @@ def describe(cfg: NodeConfig) -> str:
         f"  carriers    " + ", ".join(f"{c.system_id} ({c.name})" for c in cfg.carriers),
         f"  carrier keys (private lists for the simulators): {keys}/<systemId>/",
         f"  security log {cfg.data_dir / 'security.log'}",
+        f"  control     {cfg.control_socket} (JSON lines; {{\"cmd\": \"status\"}} gives the status document)",
         "  Ctrl-C releases the associations, then stops.",
     ]
     return "\n".join(out)
@@ -103,14 +110,26 @@ def describe(cfg: NodeConfig) -> str:
 
 async def run_node(cfg: NodeConfig) -> None:
     agent, _ = build_agent(cfg)
+    services = NpacServices(agent, cfg.data_dir / "npac.sqlite", installers=(lsms_side,))
+    side = services.installed[0]
+    await services.start()
+    for line in await seed_from_config(side, services.store, cfg, services.clock_ms()):
+        log.info("first start: created %s", line)
+    # the monitor sees every security record on its way to the log (counters for the status document)
+    monitor = NodeMonitor(cfg, agent.security_log)
+    agent.security_log = monitor.record
+    control = ControlServer(cfg.control_socket, {"status": lambda _: {"status": monitor.status(agent).to_dict()}})
     await agent.serve(cfg.cmip_host, cfg.cmip_port)
-    print(describe(cfg), flush=True)
+    await control.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    print(describe(cfg), flush=True)  # only now: a supervisor may stop us as soon as it reads this
     await stop.wait()
+    await control.close()
     await agent.close()
+    await services.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"npac-node: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"npac-node: cannot listen: {exc.strerror}", file=sys.stderr)
+        print(f"npac-node: cannot listen: {exc.strerror or exc}", file=sys.stderr)
         return 2
     return 0
 

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from appliance.lnp.asn1 import IMPORTED_FROM, IMPORTED_TYPES, OID_VALUES, TYPES
+from appliance.lnp.asn1 import IMPORTED_FROM, IMPORTED_TYPES, OID_VALUES, STANDARD_FROM, STANDARD_TYPES, TYPES
 
 LNP_MODULE = "LNP-ASN1"
 KINDS = ("attribute", "objectClass", "nameBinding", "notification", "action", "package", "parameter")
@@ -201,6 +201,8 @@ class Registry:
             return TYPES[type_name]
         if IMPORTED_FROM.get(type_name) == record.module:
             return IMPORTED_TYPES[type_name]
+        if STANDARD_FROM.get(type_name) == record.module:
+            return STANDARD_TYPES[type_name]
         return None
 
     # -- classes and containment --------------------------------------------------------------

@@ -170,9 +170,28 @@ def event_access_control(info_type: type, event_info: bytes | None) -> bytes | N
         return None
     component = _access_control_component(value, 1)
     if component is None:
-        return None
+        return _extension_access_control(value)
     tlv = encode(component)
     return b"\xa0" + tlv[1:] if tlv[:1] and tlv[0] & 0xE0 == 0xA0 and tlv[0] & 0x1F != 0x1F else None
+
+
+def _extension_access_control(value: Any) -> bytes | None:
+    """The X.721 notifications the LNP classes emit (objectCreation, attributeValueChange) carry it as
+    the accessControlParameter (GDMO L40410, CONTEXT EVENT-INFO): a ManagementExtension in their
+    additionalInformation whose information is the LnpAccessControl TLV. The IIS leaves the place open;
+    X.721 has no other field for an event-info parameter."""
+    from .oids import OIDS
+
+    if not isinstance(value, univ.Sequence) or "additionalInformation" not in value:
+        return None
+    extensions = value.getComponentByName("additionalInformation", default=None, instantiate=False)
+    if extensions is None or not extensions.isValue:
+        return None
+    wanted = OIDS.parameter("accessControlParameter").oid
+    for extension in extensions:
+        if str(extension["identifier"]) == wanted:
+            return bytes(extension["information"])
+    return None
 
 
 def _access_control_component(value: Any, depth: int) -> Any:

@@ -52,6 +52,7 @@ def _schema_step(version: int) -> Callable[[Database], None]:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _schema_step(1)),
     Migration(2, "query indexes", _schema_step(2)),
+    Migration(3, "notification outbox", _schema_step(3)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -214,4 +214,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Column("sequence", I, not_null=True), Column("epoch", I, not_null=True), Column("time", I, not_null=True),
         Column("change", T, not_null=True),
     ), ("sequence",), journaled=False),
+    # SOA (and LSMS) notifications decided by a committed step, until confirmed or given up
+    # (ARCHITECTURE "never sent before commit"; DECISIONS retries: first send + 3 resends, 2 min apart)
+    Table("notification_outbox", (
+        Column("entry_id", I, not_null=True), Column("recipient", T, not_null=True),
+        Column("function", T, not_null=True), Column("notification", T, not_null=True), Column("version_id", I),
+        Column("payload", J, default={}), Column("state", T, not_null=True, default="pending"),
+        Column("attempts", I, not_null=True, default=0), *_c("created_ms next_attempt_ms"), Column("last_error", T),
+    ), ("entry_id",), (Index(("state", "next_attempt_ms"), since=3), Index(("recipient", "state"), since=3)),
+        since=3),
 )}

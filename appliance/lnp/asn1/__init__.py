@@ -13,7 +13,7 @@ from pyasn1.type.base import Asn1Item
 
 from .builder import GeneralizedTime, GeneralizedTimeSyntax, build_module, python_name
 from .codec import LAYER, decode_with, encode, set_component, to_plain
-from .imports import IMPORTED_FROM, IMPORTED_TYPES
+from .imports import IMPORTED_FROM, IMPORTED_TYPES, STANDARD_FROM, STANDARD_TYPES
 from .parser import parse
 
 _SOURCE = resources.files(__name__).joinpath("LNP-ASN1.asn").read_text(encoding="ascii")
@@ -55,7 +55,8 @@ def decode(type_name_or_class: str | type, data: bytes) -> Asn1Item:
 
 
 __all__ = [
-    "TYPES", "IMPORTED_TYPES", "IMPORTED_FROM", "OID_VALUES", "MODULE_OIDS", "LAYER",
+    "TYPES", "IMPORTED_TYPES", "IMPORTED_FROM", "STANDARD_TYPES", "STANDARD_FROM", "OID_VALUES", "MODULE_OIDS",
+    "LAYER",
     "GeneralizedTime", "GeneralizedTimeSyntax", "encode", "decode", "to_plain", "set_component",
     "type_class", "python_name",
     *sorted(python_name(n) for n in TYPES), *sorted(IMPORTED_TYPES),

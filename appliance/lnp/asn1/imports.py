@@ -143,6 +143,41 @@ class AttributeValueChangeInfo(univ.Sequence):
     )
 
 
+# --- the other X.721 notification syntax the LNP classes emit ------------------------------------
+# objectCreation (on subscriptionVersionNPAC, GDMO L36282) carries ObjectInfo; its attribute list holds
+# CMIP-1 Attributes (value: an open type, one complete TLV).
+
+
+class Attribute(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("id", AttributeId()),
+        namedtype.NamedType("value", univ.Any()),
+    )
+
+
+class AttributeList(univ.SetOf):
+    componentType = Attribute()
+
+
+class ObjectInfo(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.OptionalNamedType("sourceIndicator", SourceIndicator()),
+        namedtype.OptionalNamedType("attributeList", AttributeList()),
+        namedtype.OptionalNamedType("notificationIdentifier", NotificationIdentifier()),
+        namedtype.OptionalNamedType(
+            "correlatedNotifications", CorrelatedNotifications().subtype(implicitTag=_ctx(1, True))
+        ),
+        namedtype.OptionalNamedType("additionalText", AdditionalText()),
+        namedtype.OptionalNamedType(
+            "additionalInformation", AdditionalInformation().subtype(implicitTag=_ctx(2, True))
+        ),
+    )
+
+
+# Standard syntaxes LNP-ASN1 does not import but the NPAC sends, by their module.
+STANDARD_TYPES: dict[str, type] = {"ObjectInfo": ObjectInfo}
+STANDARD_FROM: dict[str, str] = {"ObjectInfo": "Notification-ASN1Module"}
+
 # The symbols LNP-ASN1 imports, by the module that exports them (LNP-ASN1's IMPORTS clause).
 IMPORTED_TYPES: dict[str, type] = {
     "ObjectClass": ObjectClass,

@@ -1,0 +1,1 @@
+"""The appliance SNMP agent (`python -m snmp.agent --config FILE`) and NPAC-APPLIANCE-MIB (snmp/mibs/)."""

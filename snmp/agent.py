@@ -1,0 +1,204 @@
+"""`python -m snmp.agent --config FILE`: the appliance's SNMP agent (npac-snmp).
+
+Every poll_interval it reads the node's status document from the node's control socket; every
+hook_interval it runs the `selftest` and `link-status` firmware hooks. Each reading becomes a new
+snapshot of the MIB (snmp.view) and is compared with the one before (snmp.model.Tracker): what
+changed goes out as SNMPv3 traps or informs. A node that stops answering keeps its last values,
+with npacNodeStatusReachable false and npacNodeRole unknown; a hook that hangs, crashes or prints
+garbage becomes a failed self-check. Nothing here is writable.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from pysnmp.carrier.error import CarrierError
+
+from appliance.control import ControlError, request_async
+from appliance.hooks import HookResult, run_hook
+from appliance.status import Link, SelfCheck, StatusBoard, StatusError, from_json, utc_text
+from snmp.config import AgentConfig, ConfigError, load_config
+from snmp.engine import AgentEngine
+from snmp.instrum import Snapshot, typed
+from snmp.model import Notification, Observed, Tracker
+from snmp.oids import OBJECTS, oid
+from snmp.view import SystemInfo, build_snapshot
+
+log = logging.getLogger("snmp.agent")
+
+
+class SnmpAgent:
+    def __init__(self, cfg: AgentConfig):
+        self.cfg = cfg
+        self.tracker = Tracker()
+        self.board = StatusBoard()
+        self.reachable = False
+        self.read_at: float | None = None
+        self.hook_links: list[Link] = []
+        self.hook_checks: list[SelfCheck] = []
+        self.checks_ran: str | None = None
+        self.snapshot = Snapshot({})
+        self.engine = AgentEngine(cfg, lambda: self.snapshot)
+        self.system = SystemInfo(
+            descr=f"NPAC SMS appliance node {cfg.sys_name}: CMIP agent for carrier SOA/LSMS systems",
+            contact=cfg.sys_contact, name=cfg.sys_name, location=cfg.sys_location)
+        self.engine_values: dict[str, Any] = {}
+
+    # ---- readings -----------------------------------------------------------------------------
+    async def poll(self, refresh: bool = True) -> None:
+        try:
+            answer = await request_async(self.cfg.control_socket, "status", timeout=2.0)
+            self.board = StatusBoard.from_dict(answer.get("status"))
+        except (ControlError, StatusError) as exc:
+            if self.reachable or self.read_at is None:
+                log.warning("node status unavailable: %s", exc)
+            self.reachable = False
+        else:
+            if not self.reachable:
+                log.info("node status read from %s", self.cfg.control_socket)
+            self.reachable, self.read_at = True, time.time()
+        if refresh:
+            self.refresh()
+
+    async def run_hooks(self, refresh: bool = True) -> None:
+        selftest_args = [arg for m in self.cfg.mounts for arg in ("--mount", m)]
+        link_args = [arg for i in self.cfg.interconnect for arg in ("--interconnect", i)]
+        link_args += [arg for d in self.cfg.serial for arg in ("--serial", d)]
+        kwargs = {"timeout": self.cfg.hook_timeout, "hw_sim": self.cfg.hw_sim}
+        selftest, links = await asyncio.gather(
+            asyncio.to_thread(run_hook, self.cfg.hooks_dir, "selftest", selftest_args, **kwargs),
+            asyncio.to_thread(run_hook, self.cfg.hooks_dir, "link-status", link_args, **kwargs))
+        checks = self._parse(selftest, "checks", SelfCheck)
+        found = self._parse(links, "links", Link)
+        failed = [r.failed_check() for r in (selftest, links) if not r.ok]
+        self.hook_checks = (checks or []) + [from_json(SelfCheck, f, "hook") for f in failed]
+        if found is not None:
+            self.hook_links = found
+        else:  # the state of the lines is no longer known; their rows stay
+            for link in self.hook_links:
+                link.oper = "unknown"
+        self.checks_ran = utc_text()
+        if refresh:
+            self.refresh()
+
+    @staticmethod
+    def _parse(result: HookResult, key: str, cls: type) -> list | None:
+        """The hook's list, or None (and the result marked failed) when its JSON has the wrong shape."""
+        if not result.ok:
+            return None
+        items = result.data.get(key)
+        try:
+            if not isinstance(items, list):
+                raise StatusError(f"no '{key}' list")
+            return [from_json(cls, item, f"{result.hook}.{key}[{i}]") for i, item in enumerate(items)]
+        except StatusError as exc:
+            result.ok, result.error = False, f"printed JSON of the wrong shape ({exc})"[:200]
+            return None
+
+    def observed(self) -> Observed:
+        links = {link.name: link for link in self.board.links}
+        links.update((link.name, link) for link in self.hook_links)
+        checks = {c.name: c for c in self.board.self_checks}
+        checks.update((c.name, c) for c in self.hook_checks)
+        return Observed(self.board, self.reachable, self.read_at, list(links.values()), list(checks.values()),
+                        self.checks_ran)
+
+    def refresh(self) -> None:
+        obs = self.observed()
+        notes = self.tracker.update(obs, self.engine.uptime())
+        self.snapshot = build_snapshot(obs, self.tracker, self.system, self.engine_values)
+        for note in notes:
+            self.send(note)
+
+    # ---- notifications ------------------------------------------------------------------------
+    def var_binds(self, note: Notification) -> list[tuple[tuple[int, ...], Any]]:
+        out: list[tuple[tuple[int, ...], Any]] = [
+            (oid("sysUpTime") + (0,), typed(OBJECTS["sysUpTime"].syntax, self.engine.uptime())),
+            (oid("snmpTrapOID") + (0,), typed(OBJECTS["snmpTrapOID"].syntax, oid(note.trap))),
+        ]
+        for name, index in note.objects:
+            value = self.snapshot.get(oid(name) + index)
+            if value is not None:
+                out.append((oid(name) + index, value))
+        for name, index, raw in note.values:
+            out.append((oid(name) + index, typed(OBJECTS[name].syntax, raw)))
+        return out
+
+    def send(self, note: Notification) -> None:
+        log.info("notification %s", note.trap)
+        self.engine.notify(self.var_binds(note))
+
+    # ---- running ------------------------------------------------------------------------------
+    async def _every(self, seconds: float, step: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await step()
+            except Exception:  # one bad reading must not stop the agent
+                log.exception("%s failed", step.__name__)
+
+    async def run(self, stop: asyncio.Event, ready: Any = None) -> None:
+        self.engine.open()
+        self.engine_values = self.engine.values()
+        # both readings before the first snapshot, so the start does not look like a change
+        await asyncio.gather(self.run_hooks(refresh=False), self.poll(refresh=False))
+        self.refresh()
+        if ready is not None:
+            ready()
+        tasks = [asyncio.create_task(self._every(self.cfg.poll_interval, self.poll)),
+                 asyncio.create_task(self._every(self.cfg.hook_interval, self.run_hooks))]
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.engine.close()
+
+
+def describe(cfg: AgentConfig) -> str:
+    users = ", ".join(f"{u.name} ({u.auth}/{u.priv})" for u in cfg.users) or "none"
+    traps = ", ".join(f"{t.kind} {t.host}:{t.port} as {t.user}" for t in cfg.trap_targets) or "none"
+    return "\n".join([
+        f"NPAC SNMP agent is listening on udp {cfg.host}:{cfg.port}",
+        f"  engine id   {cfg.engine_id.hex()}",
+        f"  SNMPv3 users (authPriv) {users}; v2c {'read-only community set' if cfg.community else 'off'}",
+        f"  notifications {traps}",
+        f"  node status {cfg.control_socket}; hooks {cfg.hooks_dir}"
+        + (f" (NPAC_HW_SIM={cfg.hw_sim})" if cfg.hw_sim else ""),
+    ])
+
+
+async def serve(cfg: AgentConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    agent = SnmpAgent(cfg)
+    await agent.run(stop, ready=lambda: print(describe(cfg), flush=True))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="npac-snmp", description="Run the NPAC appliance SNMP agent")
+    parser.add_argument("--config", required=True, help="agent configuration file (TOML)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve(load_config(args.config)))
+    except ConfigError as exc:
+        print(f"npac-snmp: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, CarrierError) as exc:
+        print(f"npac-snmp: cannot listen: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
