@@ -20,6 +20,9 @@ from appliance.lnp.oids import OIDS
 from appliance.lnp.security import Directory, Identity, Party
 from appliance.node_status import NodeMonitor
 from appliance.npac.bootstrap import seed_from_config
+from appliance.npac.audits import install_audits
+from appliance.npac.history import install_history
+from appliance.npac.mass_update import install_mass_updates
 from appliance.npac.services import NpacServices, lsms_side
 from appliance.ops.security_log import SecurityLog
 from appliance.osi import ber
@@ -110,13 +113,15 @@ def describe(cfg: NodeConfig) -> str:
 
 async def run_node(cfg: NodeConfig) -> None:
     agent, _ = build_agent(cfg)
-    services = NpacServices(agent, cfg.data_dir / "npac.sqlite", installers=(lsms_side,))
+    services = NpacServices(agent, cfg.data_dir / "npac.sqlite",
+                            installers=(lsms_side, install_history, install_audits, install_mass_updates))
     side = services.installed[0]
     await services.start()
     for line in await seed_from_config(side, services.store, cfg, services.clock_ms()):
         log.info("first start: created %s", line)
     # the monitor sees every security record on its way to the log (counters for the status document)
-    monitor = NodeMonitor(cfg, agent.security_log)
+    monitor = NodeMonitor(cfg, agent.security_log, epoch=lambda: services.store.epoch,
+                          last_sequence=services.store.last_sequence)
     agent.security_log = monitor.record
     control = ControlServer(cfg.control_socket, {"status": lambda _: {"status": monitor.status(agent).to_dict()}})
     await agent.serve(cfg.cmip_host, cfg.cmip_port)

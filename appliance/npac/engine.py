@@ -63,6 +63,8 @@ class Submitted:
     versions: tuple[V, ...]  # every version of the TNs after the step
     effects: tuple[Effect, ...]
     sequence: int | None  # its journal row
+    operation: str = ""  # what was asked (the transaction history's activity type, R5-6)
+    requester: str | None = None  # the SP that asked; None for NPAC personnel and the NPAC itself
 
 
 Check = Callable[[V | None], Refusal | None]
@@ -128,6 +130,8 @@ class Engine:
         self.broadcaster = broadcaster
         self.notifier = notifier or Notifier(store, writer, agent, clock_ms)
         self.listeners: list[Callable[[Submitted], None]] = []  # told of every commit (timers, metering)
+        # told of every refused request (operation, targets, refusal, requester): the error log
+        self.refusal_listeners: list[Callable[[str, list[str | int], Rejected, str | None], None]] = []
 
     async def submit(self, tn_or_version: str | int, event: Any, operation: str = "", check: Check | None = None
                      ) -> Submitted:
@@ -138,7 +142,12 @@ class Engine:
                           operation: str = "", check: Check | None = None) -> Submitted:
         """One event per target, all or nothing in one transaction (a TN range, R5-5)."""
         note = f"{operation or 'event'} {targets[0]}" + (f"..{targets[-1]}" if len(targets) > 1 else "")
-        tx, outcome = await self.writer.run(note, lambda tx: self._apply(tx, targets, make_event, operation, check))
+        try:
+            tx, outcome = await self.writer.run(note, lambda tx: self._apply(tx, targets, make_event, operation, check))
+        except Rejected as exc:
+            for listener in self.refusal_listeners:
+                listener(operation, list(targets), exc, _requester(make_event, targets))
+            raise
         return dataclasses.replace(outcome, sequence=tx.sequence)
 
     async def broadcast_complete(self, version_id: int, succeeded: tuple[str, ...], failed: tuple[str, ...]) -> None:
@@ -177,7 +186,8 @@ class Engine:
             touched.extend(self._acted_on(subject, before, after))
             versions.extend(after)
             effects.extend(step_effects)
-        outcome = Submitted(tuple(dict.fromkeys(touched)), tuple(versions), tuple(effects), None)
+        outcome = Submitted(tuple(dict.fromkeys(touched)), tuple(versions), tuple(effects), None, operation,
+                            _requester(make_event, targets))
         tx_after(tx, lambda: self._after_commit(outcome))
         return tx, outcome
 
@@ -266,3 +276,8 @@ class Engine:
                          effect.before.name if effect.before is not None else "-", effect.after.name,
                          effect.transition)
 
+
+def _requester(make_event: Callable[[str | int], Any], targets: list[str | int]) -> str | None:
+    """The SP an event names as its requester (`by`), if any."""
+    by = getattr(make_event(targets[0]), "by", None) if targets else None
+    return getattr(by, "sp", None)
