@@ -54,12 +54,12 @@ def run_hook(hooks_dir: str | os.PathLike, name: str, args: list[str] | None = N
     except OSError as exc:
         return HookResult(name, False, error=f"cannot start: {exc.strerror or exc}")
     try:
-        out, err, why = _collect(proc, start + timeout)
+        out, err, why = _collect(proc, start + timeout, timeout)
     finally:
         # a hook's own children must not outlive it either
         _kill_group(proc)
     if why:
-        return HookResult(name, False, error=why.format(timeout=f"{timeout:g}"), seconds=time.monotonic() - start)
+        return HookResult(name, False, error=why, seconds=time.monotonic() - start)
     seconds = time.monotonic() - start
     if proc.returncode != 0:
         why = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit status {proc.returncode}"
@@ -75,17 +75,18 @@ def run_hook(hooks_dir: str | os.PathLike, name: str, args: list[str] | None = N
     return HookResult(name, True, data=data, returncode=0, seconds=seconds)
 
 
-def _collect(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes, str]:
+def _collect(proc: subprocess.Popen, deadline: float, timeout: float) -> tuple[bytes, bytes, str]:
     """Read stdout and stderr until both close, within the deadline and the size cap; the third
     item says why the run was cut short ("" when it was not)."""
     out, err = bytearray(), bytearray()
+    late = f"no answer in {timeout:g} s (killed)"
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ, out)  # type: ignore[arg-type]
         sel.register(proc.stderr, selectors.EVENT_READ, err)  # type: ignore[arg-type]
         while sel.get_map():
             left = deadline - time.monotonic()
             if left <= 0:
-                return bytes(out), bytes(err), "no answer in {timeout} s (killed)"
+                return bytes(out), bytes(err), late
             for key, _ in sel.select(left):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
@@ -99,7 +100,7 @@ def _collect(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes, str
     # _kill_group has swept up whatever children it left behind
     while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
         if time.monotonic() >= deadline:
-            return bytes(out), bytes(err), "no answer in {timeout} s (killed)"
+            return bytes(out), bytes(err), late
         time.sleep(0.005)
     return bytes(out), bytes(err), ""
 

@@ -3,8 +3,9 @@
 `NodeMonitor` sits in front of the security log: every record still goes to the log first (the
 audit trail is the record of truth), and the monitor counts violations and refusals and remembers
 when each association was established. `status(agent)` then reads the open associations from the
-agent. Heartbeats, replication, links and self-checks belong to other processes (the HA manager,
-the firmware hooks); until they report here those parts stay at their "unknown" defaults.
+agent, and the epoch and last journal sequence from the store (functions the node passes in).
+Heartbeats, replication lag, links and self-checks belong to other processes (the HA manager, the
+firmware hooks); until they report here those parts stay at their "unknown" defaults.
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from typing import Any
 from appliance.agent import NpacAgent
 from appliance.config import NodeConfig
 from appliance.lnp.secure_association import SecureEndpoint
-from appliance.status import SECURITY_KINDS, SYSTEM_TYPES, Association, SecurityCounters, ServiceLevels, \
-    StatusBoard, utc_text
+from appliance.status import (
+    SECURITY_KINDS, SYSTEM_TYPES, Association, Replication, SecurityCounters, ServiceLevels, StatusBoard, utc_text,
+)
 
 # Until the HA manager decides roles, the configured one stands: the primary is live, the DR follows.
 CONFIGURED_ROLE = {"primary": "primary-live", "dr": "standby"}
@@ -37,11 +39,13 @@ def split_peer(peer: str) -> tuple[str, int]:
 
 class NodeMonitor:
     def __init__(self, cfg: NodeConfig, record: Callable[..., Any],
-                 clock: Callable[[], dt.datetime] | None = None, epoch: Callable[[], int] = lambda: 0):
+                 clock: Callable[[], dt.datetime] | None = None, epoch: Callable[[], int] = lambda: 0,
+                 last_sequence: Callable[[], int] = lambda: 0):
         self.cfg = cfg
         self._record = record
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.epoch = epoch
+        self.last_sequence = last_sequence
         self.started = utc_text(self.clock())
         self.security = SecurityCounters()
         self.established: dict[str, str] = {}  # peer "address:port" -> when its association opened
@@ -92,6 +96,7 @@ class NodeMonitor:
         return StatusBoard(
             node=self.cfg.name, system_id=self.cfg.system_id, role=CONFIGURED_ROLE[self.cfg.role],
             epoch=self.epoch(), started=self.started, software=software_revision(), generated=utc_text(now),
+            replication=Replication(mode="none", last_sequence=self.last_sequence()),
             associations=self.associations(agent), service_levels=ServiceLevels(month=now.strftime("%Y-%m")),
             security=SecurityCounters(**vars(self.security)),
         )

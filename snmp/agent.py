@@ -1,4 +1,4 @@
-"""`python -m snmp.agent --config FILE`: the appliance's SNMP agent (npac-snmp).
+"""`python -m snmp.agent --config FILE` (or `--demo`): the appliance's SNMP agent (npac-snmp).
 
 Every poll_interval it reads the node's status document from the node's control socket; every
 hook_interval it runs the `selftest` and `link-status` firmware hooks. Each reading becomes a new
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -24,6 +25,7 @@ from appliance.control import ControlError, request_async
 from appliance.hooks import HookResult, run_hook
 from appliance.status import Link, SelfCheck, StatusBoard, StatusError, from_json, utc_text
 from snmp.config import AgentConfig, ConfigError, load_config
+from snmp.demo import write_demo_config
 from snmp.engine import AgentEngine
 from snmp.instrum import Snapshot, typed
 from snmp.model import Notification, Observed, Tracker
@@ -80,9 +82,9 @@ class SnmpAgent:
         self.hook_checks = (checks or []) + [from_json(SelfCheck, f, "hook") for f in failed]
         if found is not None:
             self.hook_links = found
-        else:  # the state of the lines is no longer known; their rows stay
-            for link in self.hook_links:
-                link.oper = "unknown"
+        else:  # the state of the lines is no longer known; their rows stay (new objects: the tracker
+            # still holds the previous reading)
+            self.hook_links = [dataclasses.replace(link, oper="unknown") for link in self.hook_links]
         self.checks_ran = utc_text()
         if refresh:
             self.refresh()
@@ -186,11 +188,15 @@ async def serve(cfg: AgentConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npac-snmp", description="Run the NPAC appliance SNMP agent")
-    parser.add_argument("--config", required=True, help="agent configuration file (TOML)")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--config", help="agent configuration file (TOML)")
+    group.add_argument("--demo", action="store_true",
+                       help="write and run the demo configuration under var/demo (for `make run`'s node)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        asyncio.run(serve(load_config(args.config)))
+        path = write_demo_config() if args.demo else args.config
+        asyncio.run(serve(load_config(path)))
     except ConfigError as exc:
         print(f"npac-snmp: {exc}", file=sys.stderr)
         return 2

@@ -155,8 +155,9 @@ def load_config(path: str | Path) -> AgentConfig:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
 
     def rel(value: str) -> Path:
+        # absolute, so the hooks (run in their own working directory) read the same simulation
         q = Path(value)
-        return q if q.is_absolute() else p.parent / q
+        return q if q.is_absolute() else (p.parent / q).absolute()
 
     agent = _get(data, "agent", dict, str(p))
     system = _get(data, "system", dict, str(p), {})

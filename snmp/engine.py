@@ -3,9 +3,9 @@ notification targets.
 
 Access: every USM user gets the whole tree read-only at authPriv and nothing else (there is no write
 view, and the instrumentation refuses writes anyway). A v2c community, when configured, gets the
-same read view at noAuthNoPriv. A request with an unknown user, a wrong key or a community guess
-never reaches the instrumentation: pysnmp's USM / community model drops it and counts it
-(usmStats*, snmpInBadCommunityNames).
+same read view at noAuthNoPriv, for SNMPv2c only (an SNMPv1 request with it sees nothing). A
+request with an unknown user, a wrong key or a community guess never reaches the instrumentation:
+pysnmp's USM / community model drops it and counts it (usmStats*, snmpInBadCommunityNames).
 """
 from __future__ import annotations
 

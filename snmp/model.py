@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from appliance.status import Breach, Link, SelfCheck, StatusBoard, breaches
 
-DOWNISH = ("down", "lowerLayerDown")
+DOWNISH = ("down", "lowerLayerDown")  # RFC 2863 linkDown/linkUp: entering / leaving these
+HB_PATHS = {"network": 1, "serial": 2}  # npacHbPathIndex
 
 
 @dataclass
@@ -164,6 +165,3 @@ class Tracker:
                 ("npacSlBreachSlr", (0,), b.slr), ("npacSlBreachCarrierId", (0,), b.carrier),
                 ("npacSlBreachValue", (0,), b.value), ("npacSlBreachObjective", (0,), b.objective))))
         return out
-
-
-HB_PATHS = {"network": 1, "serial": 2}

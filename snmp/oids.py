@@ -52,7 +52,8 @@ _add("SNMPv2-MIB", MIB2 + (11,), {
     "snmpSilentDrops": (31, C32), "snmpProxyDrops": (32, C32),
 })
 _add("SNMPv2-MIB", (1, 3, 6, 1, 6, 3, 1, 1, 4), {"snmpTrapOID": (1, OID)})
-_add("SNMPv2-MIB", (1, 3, 6, 1, 6, 3, 1, 1, 5), {"coldStart": (1, None), "linkDown": (3, None), "linkUp": (4, None)})
+_add("SNMPv2-MIB", (1, 3, 6, 1, 6, 3, 1, 1, 5), {"coldStart": (1, None)})
+_add("IF-MIB", (1, 3, 6, 1, 6, 3, 1, 1, 5), {"linkDown": (3, None), "linkUp": (4, None)})
 _add("SNMP-FRAMEWORK-MIB", (1, 3, 6, 1, 6, 3, 10, 2, 1), {
     "snmpEngineID": (1, STR), "snmpEngineBoots": (2, INT), "snmpEngineTime": (3, INT),
     "snmpEngineMaxMessageSize": (4, INT),

@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-AREAS = ("wire",)
+AREAS = ("wire", "npac", "snmp")
 
 
 def main(argv: list[str]) -> int:

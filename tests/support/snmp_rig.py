@@ -190,8 +190,10 @@ class NetSnmp:
     def credentials(self, user: str = USER, auth: str = AUTH_KEY, priv: str = PRIV_KEY) -> list[str]:
         return ["-v3", "-l", "authPriv", "-u", user, "-a", "SHA", "-A", auth, "-x", "AES", "-X", priv]
 
-    def run(self, tool: str, *args: str, creds: list[str] | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
-        cmd = [tool, *(creds if creds is not None else self.credentials()), "-t", "1", "-r", "1",
+    def run(self, tool: str, *args: str, creds: list[str] | None = None, wait: str = "1", retries: str = "1",
+            timeout: float = 20) -> subprocess.CompletedProcess:
+        """One net-snmp tool; wait/retries are -t/-r (a request the agent must drop needs no retry)."""
+        cmd = [tool, *(creds if creds is not None else self.credentials()), "-t", wait, "-r", retries,
                "-m", "NPAC-APPLIANCE-MIB:DS1-MIB:IF-MIB:SNMPv2-MIB", "-On", "-Oq", "-Oe", "-Ot", "-OU",
                self.target, *args]
         return subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout)
