@@ -16,7 +16,7 @@ Figures per load step (Exhibit G):
 - mean activation-to-broadcast-complete: Activate sent -> the last of the 10 LSMS simulators has the
   new version (arrival time of the M-CREATE / LocalSMS-Create at each LSMS, recorded in this
   process: the LSMSs answer at once, so the NPAC has every acknowledgement a loopback hop later)
-  (limit 60 s mean); the new SOA's status-change-to-active notice is recorded too where it comes;
+  (limit 60 s mean); the store's broadcasts table (send -> result per LSMS) is read after as a cross-check;
 - per-LSMS transactions/s: requests from the NPAC arriving at each LSMS in the window / window
   (required 10 TPS per LSMS; the mean and the minimum over the 10 LSMSs).
 A step "holds" when, in every one of its `--runs` runs, the p95 ack and mean broadcast times are within
