@@ -37,6 +37,7 @@ class NodeStatus:
     current: bool          # following: caught up, and the peer acknowledged nothing it lacks
     drained: bool          # draining: the peer acknowledged the last row
     handover: int          # following: a handover received and applied, at this sequence (0: none)
+    follower_epoch: int    # live: the highest epoch a follower presented above this node's (0: none)
 
 
 class NodeControl(Protocol):
@@ -114,16 +115,16 @@ class JsonlClient:
     async def call(self, op: str, **arguments: Any) -> Any:
         async with self._lock:
             try:
-                if self._conn is None:
-                    self._conn = await asyncio.wait_for(
-                        asyncio.open_unix_connection(self.path, limit=MAX_LINE), self.timeout)
-                reader, writer = self._conn
-                writer.write(json.dumps({"op": op, **arguments}).encode() + b"\n")
-                await writer.drain()
-                line = await asyncio.wait_for(reader.readline(), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    if self._conn is None:
+                        self._conn = await asyncio.open_unix_connection(self.path, limit=MAX_LINE)
+                    reader, writer = self._conn
+                    writer.write(json.dumps({"op": op, **arguments}).encode() + b"\n")
+                    await writer.drain()
+                    line = await reader.readline()
                 if not line:
                     raise ConnectionError("control socket closed")
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (OSError, TimeoutError) as exc:
                 self.close()
                 raise ControlError(f"{self.path}: {exc or type(exc).__name__}") from None
         answer = json.loads(line)

@@ -37,8 +37,9 @@ async def run_fence(command: Sequence[str], timeout: float, peer: str,
     except OSError as exc:
         return _result(FenceResult(False, error=f"cannot run {command[0]}: {exc.strerror or exc}"), peer)
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(timeout):
+            out, err = await proc.communicate()
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         return _result(FenceResult(False, error=f"no answer within {timeout:g} s (killed)"), peer)

@@ -26,8 +26,9 @@ from typing import Any
 from ha.control import ControlError, NodeControl, NodeStatus
 from ha.fence import FenceResult
 from ha.heartbeat import Heartbeats, Local, wall_ms
-from ha.roles import (CLAIMS_LEAD, FOLLOWING, PROFILE, Alarm, AnswerAarq, CaughtUp, Cutover, Drain,
-                      Effect, Elected, Event, FellBehind, FencePeer, FenceFailed, FenceSucceeded, Follow, HandOver,
+from ha.roles import (CLAIMS_LEAD, FOLLOWING, PROFILE, WRITING, Alarm, AnswerAarq, CaughtUp, Cutover, Drain,
+                      Effect, Elected, Event, FellBehind, FencePeer, FenceFailed, FenceSucceeded, Follow,
+                      FollowerAhead, HandOver,
                       HaState, NotifyUsers, OperatorConfirmedPromotion, OutageNotices, PeerHigherEpoch, Position,
                       RaiseEpoch, Role, SwitchbackCancelled, SwitchbackDrained, SwitchbackReplayed,
                       SwitchbackRequested, Writes, next_epoch, outranks, should_lead, step)
@@ -97,6 +98,7 @@ class HaManager:
         self.history: list[Transition] = []
         self.cutover: dict[str, int] = {}
         self.database_status: dict[str, Any] = {}
+        self.claims: list[tuple[str, str, bool]] = []  # (claim, peer, backed by its replication endpoint)
         self.peer_epoch_seen = 0
         self._status: NodeStatus | None = None
         self._status_at: float | None = None
@@ -107,6 +109,7 @@ class HaManager:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._fencing = False
+        self._follower_epoch = 0
         self._run: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -152,6 +155,9 @@ class HaManager:
             await self.submit(event)
         if ns is not None and ns.role != self.state.role:
             await self._push_role(self.state.role)  # the node restarted or missed a call
+        await self._outage_notice_due(now)
+
+    async def _outage_notice_due(self, now: float) -> None:
         if self._notices is not None and self._notices.due(now):
             await self._notify("unscheduled-unavailability", {"notice": self._notices.sent,
                                                               "detected_ms": self.cutover.get("detected")})
@@ -172,6 +178,9 @@ class HaManager:
 
     def _node_events(self, ns: NodeStatus, peer: Heartbeat | None) -> list[Event]:
         role = self.state.role
+        if role in WRITING and ns.follower_epoch > max(ns.epoch, self._follower_epoch):
+            self._follower_epoch = ns.follower_epoch
+            return [FollowerAhead()]
         if role is Role.FENCED and ns.current:
             return [CaughtUp()]
         if role is Role.STANDBY:
@@ -215,16 +224,24 @@ class HaManager:
         if ns is None:
             return
         if claim == "epoch":
-            if status is not None and status.role in CLAIMS_LEAD and outranks(
-                    status.epoch, peer.preferred, ns.epoch, self.settings.preferred):
-                self._alarm(CLAIM_NOT_BACKED, False)
-                await self.submit(PeerHigherEpoch())
-            else:
-                found = f"{status.role} at epoch {status.epoch}" if status else "no answer"
+            backed = status is not None and status.role in CLAIMS_LEAD and outranks(
+                status.epoch, peer.preferred, ns.epoch, self.settings.preferred)
+        else:
+            backed = status is not None and status.role not in CLAIMS_LEAD and should_lead(
+                self._position(ns), Position(status.epoch, status.sequence, peer.preferred, status.node))
+        self.claims = [*self.claims[-19:], (claim, peer.node, backed)]
+        if not backed:
+            found = f"{status.role} at epoch {status.epoch}" if status else "no answer"
+            log.warning("%s's %s claim (%s at epoch %s) not backed: its replication endpoint says %s",
+                        peer.node, claim, peer.role, peer.epoch, found)
+            if claim == "epoch":
                 self._alarm(CLAIM_NOT_BACKED, True, f"{peer.node} claims {peer.role} at epoch {peer.epoch}; "
                                                     f"its replication endpoint says {found}")
-        elif status is not None and status.role not in CLAIMS_LEAD and should_lead(
-                self._position(ns), Position(status.epoch, status.sequence, peer.preferred, status.node)):
+            return
+        if claim == "epoch":
+            self._alarm(CLAIM_NOT_BACKED, False)
+            await self.submit(PeerHigherEpoch())
+        else:
             await self.submit(Elected())
 
     # --- events and effects -------------------------------------------------------------------------
@@ -282,10 +299,10 @@ class HaManager:
             await self._call(self.node.hand_over())
 
     async def _raise_epoch(self) -> None:
-        ns = self._status or await self._call(self.node.status())
+        ns = await self._call(self.node.status()) or self._status
         if ns is None:
             return
-        epoch = next_epoch(ns.epoch, self.peer_epoch_seen, self.settings.parity)
+        epoch = next_epoch(ns.epoch, max(self.peer_epoch_seen, self._follower_epoch), self.settings.parity)
         self._target_epoch = epoch
         self.database_status = self._lost_window(ns)
         log.warning("raising epoch %s -> %s", ns.epoch, epoch, extra={"epoch": epoch})
@@ -316,7 +333,7 @@ class HaManager:
         await self.submit(FenceSucceeded() if result.fenced else FenceFailed(result.error))
         if not result.fenced:
             await asyncio.sleep(self.settings.fence_retry)
-            if self.state.role is Role.STANDBY and self.state.peer_lost:
+            if self.state.role in (Role.STANDBY, Role.HANDED_OVER) and self.state.peer_lost:
                 self._start_fence()
 
     def _alarm(self, name: str, raised: bool, detail: str = "") -> None:
@@ -346,6 +363,7 @@ class HaManager:
         if on:
             if self._notices is None:
                 self._notices = NoticeSchedule(self.clock(), self.settings.notice_every)
+                await self._outage_notice_due(self.clock())  # the first one at detection (SLR 22)
             return
         if self._notices is not None:
             self._notices = None

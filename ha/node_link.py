@@ -63,7 +63,8 @@ class LocalNode:
         return NodeStatus(
             role=str(self.role), epoch=self.store.epoch, sequence=last, last_row_ms=rows[-1].time if rows else 0,
             at_risk_from=s.at_risk.first_sequence if s.at_risk else 0, accepting_writes=self.may_write(),
-            current=following and r.current, drained=s.drained, handover=r.handover if following else 0)
+            current=following and r.current, drained=s.drained, handover=r.handover if following else 0,
+            follower_epoch=s.follower_epoch if s.follower_epoch > self.store.epoch else 0)
 
     async def set_role(self, role: str) -> None:
         self.role = Role(role)

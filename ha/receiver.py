@@ -113,6 +113,7 @@ class ReplicationReceiver:
         self._handover = 0
         self._disk_full = False
         self._staged: dict[str, Any] | None = None
+        self._handshake_status = True
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -166,14 +167,14 @@ class ReplicationReceiver:
     # --- the connection loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while self._task is not None:  # stop() clears it: a second guard besides the cancellation
             delay = self.retry
             try:
                 await self._session()
             except _Restart as exc:
                 log.info("replication: reconnecting to %s:%s (%s)", *self.peer, exc)
                 delay = max(exc.delay, self.retry)
-            except (WireError, asyncio.IncompleteReadError, ConnectionError, OSError, asyncio.TimeoutError) as exc:
+            except (WireError, asyncio.IncompleteReadError, ConnectionError, OSError, TimeoutError) as exc:
                 log.info("replication: link to %s:%s down: %s", *self.peer, exc or type(exc).__name__)
             finally:
                 self._connected = False
@@ -193,7 +194,8 @@ class ReplicationReceiver:
                 log.warning("replication: dropped a message before the challenge: %s", exc)
 
     async def _session(self) -> None:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(*self.peer), self.connect_timeout)
+        async with asyncio.timeout(self.connect_timeout):
+            reader, writer = await asyncio.open_connection(*self.peer)
         try:
             server_nonce = await self._challenge(reader)
             nonce = secrets.token_hex(16)
@@ -204,6 +206,7 @@ class ReplicationReceiver:
             await writer.drain()
             ch = Channel(self.key, nonce, server_nonce, server=False)
             self._connected = True
+            self._handshake_status = True
             while True:
                 try:
                     message = ch.open(await read_sealed(reader, self.idle_timeout))
@@ -227,9 +230,13 @@ class ReplicationReceiver:
     def _handle(self, message: Message) -> Message | None:
         if isinstance(message, Status):
             self._peer = PeerView(message.node, message.role, message.epoch, message.sequence, message.at_risk_from)
-            if self._target is None or not self._caught_up:
-                self._target = message.sequence if message.role in SERVING else None
-            self._check_caught_up()
+            # the handshake's Status comes before the sender has checked where this store stands (it
+            # may have diverged); only a later one, sent once the backlog is out, can confirm catch-up
+            if self._handshake_status:
+                self._handshake_status = False
+            elif message.role in SERVING:
+                self._target = message.sequence
+                self._check_caught_up()
             return None
         if isinstance(message, Refusal):
             self._refused = message.code
@@ -346,8 +353,9 @@ async def probe(peer: tuple[str, int], key: bytes, node: str, timeout: float = 2
     """Ask a peer's replication endpoint where its store stands (epoch from its journal, not from a
     heartbeat's claim). None if it cannot be reached or does not authenticate."""
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(*peer), timeout)
-    except (OSError, asyncio.TimeoutError):
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(*peer)
+    except (OSError, TimeoutError):
         return None
     try:
         opened = unseal(key, await read_sealed(reader, timeout))
@@ -359,7 +367,7 @@ async def probe(peer: tuple[str, int], key: bytes, node: str, timeout: float = 2
         ch = Channel(key, nonce, opened.message.nonce, server=False)
         message = ch.open(await read_sealed(reader, timeout))
         return message if isinstance(message, Status) else None
-    except (WireError, asyncio.IncompleteReadError, ConnectionError, OSError, asyncio.TimeoutError) as exc:
+    except (WireError, asyncio.IncompleteReadError, ConnectionError, OSError, TimeoutError) as exc:
         log.info("replication probe of %s:%s failed: %s", *peer, exc or type(exc).__name__)
         return None
     finally:

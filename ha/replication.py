@@ -24,6 +24,7 @@ import asyncio
 import base64
 import logging
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -32,7 +33,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from appliance.store import Store
-from ha.roles import SERVING, Role
+from ha.roles import SERVING, WRITING, Role
 from ha.snapshot import make_snapshot
 from ha.wire import (MAX_FRAME, Ack, Challenge, Channel, FramingError, Handover, Hello, Message, Refusal, Rows,
                      SnapshotBegin, SnapshotChunk, SnapshotEnd, Status, WireError, frame, frame_length, row_hash,
@@ -83,6 +84,7 @@ class SenderStatus:
     handover_sent: bool
     snapshots_sent: int
     dropped: int
+    follower_epoch: int  # the highest epoch a refused follower presented (0: none)
 
 
 def wall_ms() -> int:
@@ -90,8 +92,10 @@ def wall_ms() -> int:
 
 
 async def read_sealed(reader: asyncio.StreamReader, timeout: float | None, limit: int = MAX_FRAME) -> bytes:
-    header = await asyncio.wait_for(reader.readexactly(4), timeout)
-    return await asyncio.wait_for(reader.readexactly(frame_length(header, limit)), timeout)
+    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation that races a read
+    async with asyncio.timeout(timeout):
+        header = await reader.readexactly(4)
+        return await reader.readexactly(frame_length(header, limit))
 
 
 class ReplicationSender:
@@ -118,6 +122,7 @@ class ReplicationSender:
         self.alarms: dict[str, str] = {}
         self.dropped = 0
         self.snapshots_sent = 0
+        self.follower_epoch = 0
         self._role = Role.FENCED
         self._acked = 0
         self._follower: str | None = None
@@ -181,7 +186,7 @@ class ReplicationSender:
 
     def set_role(self, role: Role | str) -> None:
         self._role = Role(role)
-        if self._role is Role.PRIMARY_LIVE:
+        if self._role in WRITING:
             self._handover_wanted = self._handover_sent = False
         if self._role not in SERVING and self._session is not None:
             self._session.cancel()  # a node that no longer leads stops feeding at once
@@ -209,7 +214,8 @@ class ReplicationSender:
             last_sequence=last, standby_lost=self._lost, lost_reason=self._lost_reason,
             accepting_writes=self.accepting_writes, policy=str(self.policy), at_risk=self._at_risk,
             drained=self._role is Role.DRAINING and self._session is not None and self._acked >= last,
-            handover_sent=self._handover_sent, snapshots_sent=self.snapshots_sent, dropped=self.dropped)
+            handover_sent=self._handover_sent, snapshots_sent=self.snapshots_sent, dropped=self.dropped,
+            follower_epoch=self.follower_epoch)
 
     # --- acknowledgement bookkeeping --------------------------------------------------------------
 
@@ -287,7 +293,7 @@ class ReplicationSender:
         peer = writer.get_extra_info("peername")
         try:
             await self._serve(reader, writer, task)  # type: ignore[arg-type]
-        except (WireError, asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as exc:
+        except (WireError, asyncio.IncompleteReadError, ConnectionError, TimeoutError) as exc:
             log.warning("replication connection from %s ended: %s", peer, exc or type(exc).__name__)
         except asyncio.CancelledError:
             pass
@@ -351,10 +357,12 @@ class ReplicationSender:
         if hello.epoch > self.store.epoch:
             text = f"{hello.node} is at epoch {hello.epoch}, this node only {self.store.epoch}"
             self._alarm(FOLLOWER_AHEAD, True, text)
+            self.follower_epoch = max(self.follower_epoch, hello.epoch)
             await send(Refusal("stale-epoch", text))
             if self.on_follower_ahead is not None:
                 self.on_follower_ahead(hello.epoch)
             return
+        self._alarm(FOLLOWER_AHEAD, False)
         if self._session is not None:
             self._session.cancel()  # a pair has one follower: the newest connection is the live one
         self._session = task
@@ -371,9 +379,13 @@ class ReplicationSender:
             acks.cancel()
 
     async def _send_snapshot(self, send: Send) -> int:
-        with tempfile.TemporaryDirectory(dir=self.staging_dir, prefix=".snapshot-") as folder:
-            path = Path(folder) / "snapshot.db"
-            info = await asyncio.to_thread(make_snapshot, self.store.path, path)
+        folder = Path(tempfile.mkdtemp(dir=self.staging_dir, prefix=".snapshot-"))
+        path = folder / "snapshot.db"
+        # the copy runs in a thread on its own connection; if this session ends first, the folder
+        # goes only once the thread is done with it
+        job = asyncio.get_running_loop().run_in_executor(None, make_snapshot, self.store.path, path)
+        try:
+            info = await asyncio.shield(job)
             log.info("replication: sending snapshot at epoch %s sequence %s (%s octets)",
                      info.epoch, info.sequence, info.size)
             await send(SnapshotBegin(info.epoch, info.sequence, info.size, info.sha256))
@@ -381,10 +393,13 @@ class ReplicationSender:
                 while data := f.read(self.chunk):
                     await send(SnapshotChunk(base64.b64encode(data).decode()))
             await send(SnapshotEnd())
+        finally:
+            job.add_done_callback(lambda _job: shutil.rmtree(folder, ignore_errors=True))
         self.snapshots_sent += 1
         return info.sequence
 
     async def _stream(self, send: Send, sent: int, acks: asyncio.Task[None]) -> None:
+        backlog_out = False
         while not acks.done():
             self._wake.clear()
             rows = self.store.journal_since(sent, limit=self.batch)
@@ -392,13 +407,17 @@ class ReplicationSender:
                 await send(Rows([r.as_dict() for r in rows]))
                 sent = rows[-1].sequence
                 continue
+            if not backlog_out:
+                backlog_out = True
+                await send(self._status())  # everything so far is sent: the follower can tell it caught up
             if self._handover_wanted and not self._handover_sent and self._acked >= sent:
                 await send(Handover(self.store.epoch, sent))
                 self._handover_sent = True
                 log.info("replication: handed over at epoch %s sequence %s", self.store.epoch, sent)
             try:
-                await asyncio.wait_for(self._wake.wait(), self.keepalive)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.keepalive):
+                    await self._wake.wait()
+            except TimeoutError:
                 await send(self._status())
         acks.result()
 

@@ -7,13 +7,17 @@ Roles (ARCHITECTURE "Roles and cutover", plus two this package adds):
 | primary-live | yes | accept | serves the peer |
 | isolated | yes | accept | serves; peer lost on both paths, so per policy async or refusing |
 | draining | no | try-other-host | serves the last rows; switchback in progress on the live node |
+| handed-over | no | try-other-host | serves; told the peer to promote, waits for its higher epoch |
 | promoting | no | retry-same-host | neither; epoch being raised |
 | standby | no | try-other-host | follows the live peer and is current with it |
 | fenced | no | try-other-host | follows; just started, stepped down, or behind |
 
 `isolated` is a live node that lost its peer: it keeps writing (a live node never fences and never
 steps down on silence; only the standby side fences, so there is no shoot-out), but the pair is not
-protected and SNMP must say so. `draining` is the live node handing over at switchback (RN10-2..4).
+protected and SNMP must say so. `draining` and `handed-over` are the live node's side of a
+switchback (RN10-2..4): after the handover it can no longer cancel, and it keeps claiming the lead
+(so neither node runs a cold-start election) until the peer's higher epoch is verified; if the peer
+vanishes instead, it is as current as a standby and takes the standby's path (fence, promote).
 `fenced` means "fenced off from writes and from automatic promotion": a node that has just started,
 stepped down after a higher epoch, or fell behind the live node. It becomes `standby` once caught up,
 or is promoted only by an operator who accepts its lost-transaction window (DECISIONS "Primary /
@@ -39,15 +43,16 @@ class Role(StrEnum):
     PRIMARY_LIVE = "primary-live"
     ISOLATED = "isolated"
     DRAINING = "draining"
+    HANDED_OVER = "handed-over"
     PROMOTING = "promoting"
     STANDBY = "standby"
     FENCED = "fenced"
 
 
 WRITING = frozenset({Role.PRIMARY_LIVE, Role.ISOLATED})
-SERVING = frozenset({Role.PRIMARY_LIVE, Role.ISOLATED, Role.DRAINING})  # the replication sender answers
+SERVING = WRITING | {Role.DRAINING, Role.HANDED_OVER}  # the replication sender answers followers
 FOLLOWING = frozenset({Role.STANDBY, Role.FENCED})  # the replication receiver follows the peer
-CLAIMS_LEAD = WRITING | {Role.PROMOTING, Role.DRAINING}  # roles another node must not compete with
+CLAIMS_LEAD = SERVING | {Role.PROMOTING}  # roles another node must not compete with
 
 
 class Aarq(IntEnum):
@@ -110,6 +115,12 @@ class PeerHigherEpoch:
 
 
 @dataclass(frozen=True)
+class FollowerAhead:
+    """A node following this writer presented a higher epoch (an older, superseded promotion of its
+    own): the writer raises its epoch above it so that node can resynchronise from it."""
+
+
+@dataclass(frozen=True)
 class Elected:
     """Cold start: neither node leads and `should_lead` picked this one."""
 
@@ -135,7 +146,7 @@ class SwitchbackReplayed:
 
 
 Event = (PathLost | PathRestored | BothPathsLost | PeerHeard | FenceSucceeded | FenceFailed
-         | OperatorConfirmedPromotion | CaughtUp | FellBehind | PeerHigherEpoch | Elected
+         | OperatorConfirmedPromotion | CaughtUp | FellBehind | PeerHigherEpoch | FollowerAhead | Elected
          | SwitchbackRequested | SwitchbackCancelled | SwitchbackDrained | SwitchbackReplayed)
 
 
@@ -242,6 +253,7 @@ PROFILE: dict[Role, Profile] = {
     Role.PRIMARY_LIVE: Profile(Aarq.ACCEPT, True, False),
     Role.ISOLATED: Profile(Aarq.ACCEPT, True, False),
     Role.DRAINING: Profile(Aarq.TRY_OTHER_HOST, False, False),
+    Role.HANDED_OVER: Profile(Aarq.TRY_OTHER_HOST, False, False),
     Role.PROMOTING: Profile(Aarq.RETRY_SAME_HOST, False, False),
     Role.STANDBY: Profile(Aarq.TRY_OTHER_HOST, False, True),
     Role.FENCED: Profile(Aarq.TRY_OTHER_HOST, False, True),
@@ -251,6 +263,8 @@ R = Role
 _STEP_DOWN = (Alarm(STALE_EPOCH, True),)
 _PEER_BACK = (Alarm(PEER_LOST, False), Alarm(NEEDS_OPERATOR, False), OutageNotices(False))
 _TAKE_OVER = (Alarm(FENCE_FAILED, False), Alarm(NEEDS_OPERATOR, False), Cutover("decided"), RaiseEpoch())
+_PEER_GONE = (Alarm(PEER_LOST, True), Cutover("detected"), OutageNotices(True), FencePeer())
+_FENCE_FAILED = (Alarm(FENCE_FAILED, True), Alarm(NEEDS_OPERATOR, True))
 
 TABLE: dict[tuple[Role, type], tuple[Rule, ...]] = {
     # the live node: silence makes it isolated, never a cutover; a verified higher epoch stops it
@@ -258,24 +272,32 @@ TABLE: dict[tuple[Role, type], tuple[Rule, ...]] = {
     (R.PRIMARY_LIVE, PeerHigherEpoch): (Rule(R.FENCED, _STEP_DOWN),),
     (R.PRIMARY_LIVE, SwitchbackRequested): (Rule(R.DRAINING, (NotifyUsers("switchback"), Drain()),
                                                  Guard.PEER_HEARD),),
+    (R.PRIMARY_LIVE, FollowerAhead): (Rule(R.PRIMARY_LIVE, (RaiseEpoch(),)),),
     (R.ISOLATED, PeerHeard): (Rule(R.PRIMARY_LIVE, (Alarm(PEER_LOST, False),)),),
     (R.ISOLATED, PeerHigherEpoch): (Rule(R.FENCED, _STEP_DOWN),),
+    (R.ISOLATED, FollowerAhead): (Rule(R.ISOLATED, (RaiseEpoch(),)),),
     # switchback, live side: hand over once the peer holds every row (RN10-4)
-    (R.DRAINING, SwitchbackDrained): (Rule(R.STANDBY, (HandOver(),)),),
+    (R.DRAINING, SwitchbackDrained): (Rule(R.HANDED_OVER, (HandOver(),)),),
     (R.DRAINING, SwitchbackCancelled): (Rule(R.PRIMARY_LIVE, (NotifyUsers("switchback-cancelled"),)),),
     (R.DRAINING, BothPathsLost): (Rule(R.ISOLATED, (Alarm(PEER_LOST, True), Alarm(SWITCHBACK_ABORTED, True),
                                                     NotifyUsers("switchback-cancelled"))),),
     (R.DRAINING, PeerHigherEpoch): (Rule(R.FENCED, _STEP_DOWN),),
+    (R.HANDED_OVER, PeerHigherEpoch): (Rule(R.FENCED),),  # the expected end of a handover: no alarm
+    (R.HANDED_OVER, BothPathsLost): (Rule(R.HANDED_OVER, _PEER_GONE),),
+    (R.HANDED_OVER, FenceSucceeded): (Rule(R.PROMOTING, _TAKE_OVER),),
+    (R.HANDED_OVER, FenceFailed): (Rule(R.HANDED_OVER, _FENCE_FAILED, Guard.PEER_LOST),),
+    (R.HANDED_OVER, OperatorConfirmedPromotion): (Rule(R.PROMOTING, _TAKE_OVER, Guard.PEER_LOST),),
+    (R.HANDED_OVER, PeerHeard): (Rule(R.HANDED_OVER, (*_PEER_BACK, Alarm(FENCE_FAILED, False))),),
     # promoting: live once the new epoch is committed
-    (R.PROMOTING, CaughtUp): (Rule(R.PRIMARY_LIVE, (Cutover("completed"), OutageNotices(False))),),
+    # (after a cutover the peer is fenced: the new writer is alone, so `isolated`)
+    (R.PROMOTING, CaughtUp): (Rule(R.ISOLATED, (Cutover("completed"), OutageNotices(False)), Guard.PEER_LOST),
+                              Rule(R.PRIMARY_LIVE, (Cutover("completed"), OutageNotices(False)))),
     (R.PROMOTING, PeerHigherEpoch): (Rule(R.FENCED, _STEP_DOWN),),
     (R.PROMOTING, PeerHeard): (Rule(R.PROMOTING, (Alarm(PEER_LOST, False),)),),
     # the current standby: the only node promoted without an operator
-    (R.STANDBY, BothPathsLost): (Rule(R.STANDBY, (Alarm(PEER_LOST, True), Cutover("detected"),
-                                                  OutageNotices(True), FencePeer())),),
+    (R.STANDBY, BothPathsLost): (Rule(R.STANDBY, _PEER_GONE),),
     (R.STANDBY, FenceSucceeded): (Rule(R.PROMOTING, _TAKE_OVER),),
-    (R.STANDBY, FenceFailed): (Rule(R.STANDBY, (Alarm(FENCE_FAILED, True), Alarm(NEEDS_OPERATOR, True)),
-                                    Guard.PEER_LOST),
+    (R.STANDBY, FenceFailed): (Rule(R.STANDBY, _FENCE_FAILED, Guard.PEER_LOST),
                                Rule(R.STANDBY, (Alarm(FENCE_FAILED, True),))),
     (R.STANDBY, OperatorConfirmedPromotion): (Rule(R.PROMOTING, _TAKE_OVER, Guard.PEER_LOST),),
     (R.STANDBY, PeerHeard): (Rule(R.STANDBY, (*_PEER_BACK, Alarm(FENCE_FAILED, False))),),

@@ -1,0 +1,183 @@
+"""The HA configuration: one TOML file per node, validated before anything starts.
+
+    [ha]
+    node = "primary"                  # this node's name
+    peer = "dr"                       # the other node's name (heartbeats must carry it)
+    role = "primary"                  # primary | dr: the configured primary leads a cold start and
+                                      # takes even epochs, the DR odd ones
+    key_file = "ha.key"               # shared HMAC key, hex, >= 16 octets, mode 0600
+    interval = 1.0                    # seconds between heartbeats
+    dead_time = 15.0                  # both paths silent this long: the peer is lost
+    max_skew = 30.0                   # heartbeat clock tolerance, seconds
+    control_socket = "ha.sock"        # console and SNMP talk to npac-ha here (JSON lines)
+    node_socket = "node.sock"         # npac-ha drives the node here (ha.control.serve_node)
+
+    [heartbeat]
+    udp_bind = "0.0.0.0:694"          # the interconnect
+    udp_peer = "192.0.2.2:694"
+    serial = "/dev/ttyS1"             # the null-modem cable; both paths are required
+    baudrate = 19200
+
+    [fence]
+    command = ["firmware-hooks/fence"]  # JSON on stdout: {"fenced": true, ...}; NPAC_PEER in env
+    timeout = 30.0
+    retry = 60.0
+
+    [replication]                     # read by the node too (ha.config.load_replication)
+    listen = "0.0.0.0:7410"
+    peer = "192.0.2.2:7410"
+    policy = "async"                  # async | refuse: what the live node does when acks stop
+    ack_timeout = 2.0
+    keepalive = 1.0
+    snapshot_after = 50000            # rows behind beyond which a follower gets a snapshot
+
+Relative paths are taken from the directory of the config file. The 10-minute cutover budget
+(contract 12.4) is spent as dead_time + fence timeout + promotion; the defaults use under 1 minute.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ha.replication import Policy
+from ha.wire import load_key
+
+
+class ConfigError(Exception):
+    """One line saying which setting is wrong and why."""
+
+
+@dataclass(frozen=True)
+class ReplicationConfig:
+    listen: tuple[str, int]
+    peer: tuple[str, int]
+    policy: Policy
+    ack_timeout: float
+    keepalive: float
+    snapshot_after: int
+
+
+@dataclass(frozen=True)
+class HaConfig:
+    path: Path
+    node: str
+    peer: str
+    preferred: bool
+    key: bytes
+    interval: float
+    dead_time: float
+    max_skew: float
+    control_socket: Path
+    node_socket: Path
+    udp_bind: tuple[str, int]
+    udp_peer: tuple[str, int]
+    serial: str
+    baudrate: int
+    fence_command: tuple[str, ...]
+    fence_timeout: float
+    fence_retry: float
+    replication: ReplicationConfig
+
+
+def _get(table: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
+    if key not in table:
+        if default is None:
+            raise ConfigError(f"{where}: '{key}' is missing")
+        return default
+    value = table[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if (kind in (int, float) and isinstance(value, bool)) or not isinstance(value, kind):
+        raise ConfigError(f"{where}: '{key}' must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _positive(table: dict[str, Any], key: str, where: str, default: float) -> float:
+    value = _get(table, key, float, where, default)
+    if value <= 0:
+        raise ConfigError(f"{where}: '{key}' must be above 0, got {value}")
+    return float(value)
+
+
+def _address(table: dict[str, Any], key: str, where: str, default: str | None = None) -> tuple[str, int]:
+    text = _get(table, key, str, where, default)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{where}: '{key}' must be host:port, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def load_replication(table: dict[str, Any], where: str = "[replication]") -> ReplicationConfig:
+    policy = _get(table, "policy", str, where, "async")
+    if policy not in ("async", "refuse"):
+        raise ConfigError(f"{where}: 'policy' must be async or refuse, got {policy!r}")
+    snapshot_after = _get(table, "snapshot_after", int, where, 50_000)
+    if snapshot_after < 1:
+        raise ConfigError(f"{where}: 'snapshot_after' must be at least 1")
+    return ReplicationConfig(
+        listen=_address(table, "listen", where, "0.0.0.0:7410"), peer=_address(table, "peer", where),
+        policy=Policy(policy), ack_timeout=_positive(table, "ack_timeout", where, 2.0),
+        keepalive=_positive(table, "keepalive", where, 1.0), snapshot_after=snapshot_after)
+
+
+def _key(path: Path) -> bytes:
+    try:
+        mode = path.stat().st_mode
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"[ha]: cannot read key_file {path} ({exc.strerror})") from None
+    if mode & 0o077:
+        raise ConfigError(f"[ha]: key_file {path} is readable by others (chmod 600 it)")
+    try:
+        return load_key(text)
+    except ValueError as exc:
+        raise ConfigError(f"[ha]: key_file {path}: {exc}") from None
+
+
+def load_config(path: str | Path) -> HaConfig:
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    base = p.parent
+
+    def rel(value: str) -> Path:
+        q = Path(value)
+        return q if q.is_absolute() else base / q
+
+    ha = _get(data, "ha", dict, str(p))
+    hb = _get(data, "heartbeat", dict, str(p))
+    fence = _get(data, "fence", dict, str(p))
+    role = _get(ha, "role", str, "[ha]")
+    if role not in ("primary", "dr"):
+        raise ConfigError(f"[ha]: 'role' must be primary or dr, got {role!r}")
+    node, peer = _get(ha, "node", str, "[ha]"), _get(ha, "peer", str, "[ha]")
+    if not node or node == peer:
+        raise ConfigError("[ha]: 'node' and 'peer' must be two different names")
+    interval = _positive(ha, "interval", "[ha]", 1.0)
+    dead_time = _positive(ha, "dead_time", "[ha]", 15.0)
+    if dead_time < 3 * interval:
+        raise ConfigError(f"[ha]: 'dead_time' ({dead_time}) must be at least 3 heartbeat intervals")
+    command = _get(fence, "command", list, "[fence]")
+    if not command or not all(isinstance(c, str) and c for c in command):
+        raise ConfigError("[fence]: 'command' must be a non-empty list of strings")
+    program = command[0] if os.sep not in command[0] else str(rel(command[0]))
+    serial = _get(hb, "serial", str, "[heartbeat]")
+    if not serial:
+        raise ConfigError("[heartbeat]: 'serial' is required: one path lost must never look like the peer lost")
+    return HaConfig(
+        path=p, node=node, peer=peer, preferred=role == "primary", key=_key(rel(_get(ha, "key_file", str, "[ha]"))),
+        interval=interval, dead_time=dead_time, max_skew=_positive(ha, "max_skew", "[ha]", 30.0),
+        control_socket=rel(_get(ha, "control_socket", str, "[ha]", "ha.sock")),
+        node_socket=rel(_get(ha, "node_socket", str, "[ha]", "node.sock")),
+        udp_bind=_address(hb, "udp_bind", "[heartbeat]", "0.0.0.0:694"), udp_peer=_address(hb, "udp_peer", "[heartbeat]"),
+        serial=serial, baudrate=_get(hb, "baudrate", int, "[heartbeat]", 19200),
+        fence_command=(program, *command[1:]), fence_timeout=_positive(fence, "timeout", "[fence]", 30.0),
+        fence_retry=_positive(fence, "retry", "[fence]", 60.0),
+        replication=load_replication(_get(data, "replication", dict, str(p))))
