@@ -73,7 +73,7 @@ class NullModem:
 
 
 class _Side(asyncio.DatagramProtocol):
-    def __init__(self, cable: "UdpCable", index: int):
+    def __init__(self, cable: UdpCable, index: int):
         self.cable = cable
         self.index = index
         self.transport: asyncio.DatagramTransport | None = None
@@ -96,10 +96,13 @@ class UdpCable:
         self.targets: list[tuple[str, int] | None] = [None, None]
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         for i in range(2):
-            _, side = await loop.create_datagram_endpoint(lambda i=i: _Side(self, i), local_addr=(self.host, 0))
-            self._sides.append(side)
+            self._sides.append(await self._open_side(i))
+
+    async def _open_side(self, index: int) -> _Side:
+        side = _Side(self, index)
+        await asyncio.get_running_loop().create_datagram_endpoint(lambda: side, local_addr=(self.host, 0))
+        return side
 
     @property
     def sides(self) -> tuple[tuple[str, int], tuple[str, int]]:

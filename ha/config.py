@@ -19,7 +19,8 @@
     baudrate = 19200
 
     [fence]
-    command = ["firmware-hooks/fence"]  # JSON on stdout: {"fenced": true, ...}; NPAC_PEER in env
+    command = ["/opt/npac/firmware-hooks/fence"]  # default: this release's firmware-hooks/fence;
+                                      # JSON on stdout: {"fenced": true, ...}; NPAC_PEER in env
     timeout = 30.0
     retry = 60.0
 
@@ -44,6 +45,9 @@ from typing import Any
 
 from ha.replication import Policy
 from ha.wire import load_key
+
+
+DEFAULT_FENCE = Path(__file__).resolve().parents[1] / "firmware-hooks" / "fence"
 
 
 class ConfigError(Exception):
@@ -153,7 +157,7 @@ def load_config(path: str | Path) -> HaConfig:
 
     ha = _get(data, "ha", dict, str(p))
     hb = _get(data, "heartbeat", dict, str(p))
-    fence = _get(data, "fence", dict, str(p))
+    fence = _get(data, "fence", dict, str(p), {})
     role = _get(ha, "role", str, "[ha]")
     if role not in ("primary", "dr"):
         raise ConfigError(f"[ha]: 'role' must be primary or dr, got {role!r}")
@@ -164,7 +168,7 @@ def load_config(path: str | Path) -> HaConfig:
     dead_time = _positive(ha, "dead_time", "[ha]", 15.0)
     if dead_time < 3 * interval:
         raise ConfigError(f"[ha]: 'dead_time' ({dead_time}) must be at least 3 heartbeat intervals")
-    command = _get(fence, "command", list, "[fence]")
+    command = _get(fence, "command", list, "[fence]", [str(DEFAULT_FENCE)])
     if not command or not all(isinstance(c, str) and c for c in command):
         raise ConfigError("[fence]: 'command' must be a non-empty list of strings")
     program = command[0] if os.sep not in command[0] else str(rel(command[0]))
@@ -176,7 +180,8 @@ def load_config(path: str | Path) -> HaConfig:
         interval=interval, dead_time=dead_time, max_skew=_positive(ha, "max_skew", "[ha]", 30.0),
         control_socket=rel(_get(ha, "control_socket", str, "[ha]", "ha.sock")),
         node_socket=rel(_get(ha, "node_socket", str, "[ha]", "node.sock")),
-        udp_bind=_address(hb, "udp_bind", "[heartbeat]", "0.0.0.0:694"), udp_peer=_address(hb, "udp_peer", "[heartbeat]"),
+        udp_bind=_address(hb, "udp_bind", "[heartbeat]", "0.0.0.0:694"),
+        udp_peer=_address(hb, "udp_peer", "[heartbeat]"),
         serial=serial, baudrate=_get(hb, "baudrate", int, "[heartbeat]", 19200),
         fence_command=(program, *command[1:]), fence_timeout=_positive(fence, "timeout", "[fence]", 30.0),
         fence_retry=_positive(fence, "retry", "[fence]", 60.0),

@@ -9,9 +9,11 @@ promotes (model: keepalived's notify scripts, Pacemaker's fence agents).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,17 +33,19 @@ async def run_fence(command: Sequence[str], timeout: float, peer: str,
     """Run the hook as `command... ` with NPAC_PEER=<peer> in its environment."""
     environment = {**os.environ, **(env or {}), "NPAC_PEER": peer}
     try:
+        # its own session: a hook stuck in a child (ipmitool, ssh) is killed with all of it
         proc = await asyncio.create_subprocess_exec(
             *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=environment)
+            stderr=asyncio.subprocess.PIPE, env=environment, start_new_session=True)
     except OSError as exc:
         return _result(FenceResult(False, error=f"cannot run {command[0]}: {exc.strerror or exc}"), peer)
     try:
         async with asyncio.timeout(timeout):
             out, err = await proc.communicate()
     except TimeoutError:
-        proc.kill()
-        await proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.communicate()
         return _result(FenceResult(False, error=f"no answer within {timeout:g} s (killed)"), peer)
     if proc.returncode != 0:
         text = err.decode(errors="replace").strip().splitlines()

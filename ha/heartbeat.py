@@ -5,14 +5,17 @@ state (what the alarms and the SNMP heartbeat-path table show). A path is down w
 heartbeat came on it for `dead_time`; the peer is lost when both are (`PathTracker`).
 
 A heartbeat is accepted only if its HMAC verifies, it names the configured peer (not this node: a
-looped-back cable must not count as the peer), its clock is within `max_skew` of ours, and its
-(boot, counter) is above the last one accepted on that path (replays). Its role and epoch are
-claims: they never make this node take over (roles.py), and a claimed higher epoch is acted on only
-after the replication endpoint confirms it.
+looped-back cable must not count as the peer), its clock is within `max_skew` of ours (so a replay
+is at most that old), and its counter is above the last one accepted on that path from the same
+boot of the sender (so no replay within the window either). Boots are not ordered: a peer that
+restarts after its clock stepped back is a new boot, not a replay. Its role and epoch are claims:
+they never make this node take over (roles.py), and claims that would make it act are checked
+against the peer's replication endpoint first (manager.py).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -101,7 +104,7 @@ class HeartbeatFilter:
         self.peer = peer
         self.max_skew_ms = max_skew_ms
         self.wall_ms = wall_clock_ms
-        self._last: dict[str, tuple[int, int]] = {}
+        self._last: dict[tuple[str, int], int] = {}  # (path, boot) -> last counter accepted
 
     def accept(self, path: str, sealed: bytes) -> Heartbeat:
         opened = unseal(self.key, sealed)
@@ -112,10 +115,12 @@ class HeartbeatFilter:
             raise WireError(f"heartbeat from {hb.node!r}, expected the peer {self.peer!r}")
         if abs(hb.time_ms - self.wall_ms()) > self.max_skew_ms:
             raise WireError(f"heartbeat clock off by {hb.time_ms - self.wall_ms()} ms (replayed or skewed)")
-        mark = (hb.boot, hb.counter)
-        if path in self._last and mark <= self._last[path]:
-            raise WireError(f"heartbeat {mark} not after {self._last[path]} (replayed)")
-        self._last[path] = mark
+        mark = (path, hb.boot)
+        if hb.counter <= self._last.get(mark, 0):
+            raise WireError(f"heartbeat {hb.counter} of boot {hb.boot} not after {self._last[mark]} (replayed)")
+        self._last[mark] = hb.counter
+        if len(self._last) > 16:  # boots older than the freshness window can no longer be replayed
+            del self._last[next(iter(self._last))]
         return hb
 
 
@@ -244,10 +249,8 @@ class SerialPath:
             self._retry.cancel()
             self._retry = None
         if self._port is not None:
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):  # no loop any more, or fd already gone
                 asyncio.get_running_loop().remove_reader(self._port.fileno())
-            except (RuntimeError, ValueError):
-                pass
             self._port.close()
             self._port = None
 
@@ -276,7 +279,7 @@ class Heartbeats:
         self.wall_ms = wall_clock_ms
         self.tracker = PathTracker([p.name for p in paths], dead_time, clock())
         self.filter = HeartbeatFilter(key, node, peer, int(max_skew * 1000), wall_clock_ms)
-        self.peer: Heartbeat | None = None  # the newest accepted heartbeat, any path
+        self.peer: Heartbeat | None = None  # the last accepted heartbeat, any path
         self.local: Local | None = None     # None: say nothing (the node is not answering)
         self.boot = wall_clock_ms()
         self.counter = 0
@@ -304,8 +307,7 @@ class Heartbeats:
             log.warning("heartbeat on %s dropped: %s", path, exc, extra={"path": path, "dropped": "heartbeat"})
             return
         self.tracker.heard(path, self.clock())
-        if self.peer is None or (hb.boot, hb.counter) > (self.peer.boot, self.peer.counter):
-            self.peer = hb
+        self.peer = hb
 
     def beat(self) -> None:
         """Send one heartbeat now on every path (if there is anything to say)."""

@@ -251,8 +251,9 @@ class ReplicationReceiver:
                 self._alarm(REFUSED, True, f"stale-epoch: {text}")
                 return Refusal("stale-epoch", text)
             path = self.staging_dir / f".incoming-{secrets.token_hex(8)}.db"
-            self._staged = {"begin": message, "path": path, "file": open(path, "wb"), "sha": hashlib.sha256(),
-                            "size": 0}
+            # open across messages until SnapshotEnd; _install or _discard_staged closes it
+            staged = open(path, "wb")  # noqa: SIM115
+            self._staged = {"begin": message, "path": path, "file": staged, "sha": hashlib.sha256(), "size": 0}
             return None
         if isinstance(message, SnapshotChunk) and self._staged is not None:
             try:

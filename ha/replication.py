@@ -289,16 +289,16 @@ class ReplicationSender:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         peer = writer.get_extra_info("peername")
         try:
-            await self._serve(reader, writer, task)  # type: ignore[arg-type]
+            await self._serve(reader, writer, task)
         except (WireError, asyncio.IncompleteReadError, ConnectionError, TimeoutError) as exc:
             log.warning("replication connection from %s ended: %s", peer, exc or type(exc).__name__)
         except asyncio.CancelledError:
             pass
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             if self._session is task:
                 self._session = None
                 self._follower = None

@@ -1,6 +1,6 @@
 """The HA role machine: a pure table of (role, event) -> (new role, effects).
 
-Roles (ARCHITECTURE "Roles and cutover", plus two this package adds):
+Roles (ARCHITECTURE "Roles and cutover", plus isolated, draining and handed-over):
 
 | role | writes | AARQ answer | replication |
 |---|---|---|---|
@@ -28,7 +28,8 @@ Rules the table encodes (contract 12.4, FRS RN10-1..4, IIS 5.3.1.2):
 - promotion needs both heartbeat paths lost for the dead time AND the peer fenced, or an operator's
   confirmation (which itself counts only while both paths are lost); one path lost is an alarm;
 - a writing node that learns of a (verified) higher epoch stops writing at once and resynchronises;
-- promoting raises the epoch; a node never becomes a writer without raising it;
+- promoting raises the epoch; a node becomes a writer only through promoting, or by cancelling a
+  switchback before the handover (it never stopped leading at its epoch);
 - events that make no sense in a role change nothing (no row).
 
 Epochs and who may lead a cold start are decided by `next_epoch` and `should_lead` below.

@@ -89,7 +89,7 @@ class Status:
 @dataclass(frozen=True)
 class Rows:
     TYPE: ClassVar[str] = "rows"
-    rows: list  # [{"sequence", "epoch", "time", "change"}], checked by Store.apply_journal_row
+    rows: list[dict[str, Any]]  # {"sequence", "epoch", "time", "change"}, checked by Store.apply_journal_row
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,10 @@ class Handover:
 
 Message = (Heartbeat | Challenge | Hello | Status | Rows | Ack | Refusal | SnapshotBegin | SnapshotChunk
            | SnapshotEnd | Handover)
-TYPES: dict[str, type] = {cls.TYPE: cls for cls in typing.get_args(Message)}
+TYPES: dict[str, Any] = {cls.TYPE: cls for cls in typing.get_args(Message)}
 
 
-def _check_fields(cls: type, data: Any) -> dict[str, Any]:
+def _check_fields(cls: Any, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise WireError(f"{cls.TYPE}: fields are not an object")
     hints = typing.get_type_hints(cls)
@@ -145,7 +145,7 @@ def _check_fields(cls: type, data: Any) -> dict[str, Any]:
     if set(data) != set(names):
         raise WireError(f"{cls.TYPE}: fields {sorted(data)} are not {sorted(names)}")
     for name in names:
-        kind = hints[name]
+        kind = typing.get_origin(hints[name]) or hints[name]  # list[...] is checked as list
         value = data[name]
         # bool is an int in Python; on the wire the two must not stand in for each other
         if (kind is int and (isinstance(value, bool) or not isinstance(value, int))) \
@@ -197,7 +197,7 @@ def frame(sealed: bytes) -> bytes:
 
 
 def frame_length(header: bytes, limit: int = MAX_FRAME) -> int:
-    (length,) = struct.unpack(">I", header)
+    length = int(struct.unpack(">I", header)[0])
     if not MAC_LEN < length <= limit:
         raise FramingError(f"frame length {length} out of bounds")
     return length

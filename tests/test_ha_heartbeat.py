@@ -18,7 +18,9 @@ import pytest
 
 from appliance.store import Store
 from ha.cable import NullModem
-from ha.control import JsonlClient, serve_node
+from ha.config import ConfigError, load_config
+from ha.control import ControlError, JsonlClient, serve_jsonl, serve_node
+from ha.fence import run_fence
 from ha.heartbeat import SESSION, PathTracker
 from ha.manager import CLAIM_NOT_BACKED
 from ha.node_link import LocalNode
@@ -96,7 +98,8 @@ def test_one_path_lost_is_an_alarm_never_a_cutover(tmp_path, path):
 
 def test_both_paths_lost_without_a_fence_is_no_cutover(tmp_path):
     """Never two writers: the fence hook says not fenced, so the DR stays standby and asks for an
-    operator, while the primary keeps serving alone (isolated); afterwards the DR catches up."""
+    operator, while the primary keeps serving alone (isolated); afterwards the DR catches up. Carriers
+    are not told of an outage they never had (SLR 22 counts from a confirmed outage)."""
     async def scenario() -> None:
         pair = await Pair.start(tmp_path, fenced=False)
         try:
@@ -114,6 +117,7 @@ def test_both_paths_lost_without_a_fence_is_no_cutover(tmp_path):
             await formed(pair)
             await wait_until(lambda: dr.store.dump() == primary.store.dump(), what="the DR caught up")
             assert not dr.manager.alarms and not fence_calls(tmp_path, "fence-primary")
+            assert dr.link is not None and dr.link.notices == []  # silence was never a confirmed outage
         finally:
             await pair.close()
     run(scenario())
@@ -213,12 +217,17 @@ def test_forged_replayed_and_lying_heartbeats_change_nothing(tmp_path):
             pair.modem.inject(0, b"line noise\n" + to_line(seal(bytes(32), hb("dr", "fenced", 0, dr_boot, 10**6),
                                                                      SESSION)))
             await wait_until(lambda: primary.manager.heartbeats.dropped >= before + 5, what="drops")
+            # the liar holds the key and owns the heartbeat paths (the real ones are cut), while the
+            # replication endpoints still answer for the real nodes
+            pair.udp.cut()
+            pair.modem.cut()
             lie_boot = dr_boot + 10**6
             for counter in range(1, int(3 * DEAD_TIME / 0.05)):
                 sock.sendto(seal(KEY, hb("dr", "primary-live", 99, lie_boot, counter), SESSION), to_primary)
                 sock.sendto(seal(KEY, hb("primary", "fenced", 0, lie_boot, counter), SESSION), to_dr)
                 await asyncio.sleep(0.05)
             sock.close()
+            pair.restore()
             assert CLAIM_NOT_BACKED in primary.manager.alarms and ("epoch", "dr", False) in primary.manager.claims
             assert ("election", "primary", False) in dr.manager.claims
             assert pair.roles() == FORMED and primary.store.epoch == dr.store.epoch == 2
@@ -302,3 +311,81 @@ peer = "127.0.0.1:{free_port()}"
     result = subprocess.run([sys.executable, "-m", "ha", "--config", str(bad)], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "npac-ha:" in result.stderr
+
+
+def hook(folder: Path, body: str) -> str:
+    path = folder / "hook"
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o700)
+    return str(path)
+
+
+@pytest.mark.parametrize("body, fenced, error", [
+    ('echo \'{"fenced": true, "method": "ipmi"}\'', True, ""),
+    ('echo \'{"fenced": false}\'', False, "hook says not fenced"),
+    ('echo \'{"fenced": "yes"}\'', False, "hook says not fenced"),  # only an explicit true counts
+    ("echo '[true]'", False, "not a JSON object"),
+    ("echo powered off", False, "not JSON"),
+    ("echo 'ipmi: no route' >&2; exit 3", False, "exit 3: ipmi: no route"),
+    ("sleep 5", False, "no answer within 0.3 s"),
+])
+def test_the_fence_hook_promotes_only_on_an_explicit_fenced_true(tmp_path, body, fenced, error):
+    """Being wrong about a fence costs a second writer: anything but {"fenced": true} is a failure."""
+    result = run(run_fence([hook(tmp_path, body)], 0.3, "dr"))
+    assert result.fenced is fenced and error in result.error
+    assert run(run_fence([str(tmp_path / "missing")], 0.3, "dr")).error.startswith("cannot run")
+
+
+def test_the_fence_hook_is_told_which_peer(tmp_path):
+    result = run(run_fence([hook(tmp_path, 'echo "{\\"fenced\\": true, \\"peer\\": \\"$NPAC_PEER\\"}"')], 2, "dr"))
+    assert result.fenced and result.detail["peer"] == "dr"
+
+
+def test_config_errors_are_one_clear_line(tmp_path):
+    key = key_file(tmp_path)
+    good = {"ha": f'node = "primary"\npeer = "dr"\nrole = "primary"\nkey_file = "{key.name}"\n',
+            "heartbeat": 'udp_peer = "192.0.2.2:694"\nserial = "/dev/ttyS1"\n',
+            "replication": 'peer = "192.0.2.2:7410"\n'}
+
+    def load(**override: str):
+        text = "".join(f"[{table}]\n{override.get(table, body)}" for table, body in good.items())
+        (tmp_path / "ha.toml").write_text(text)
+        return load_config(tmp_path / "ha.toml")
+
+    cfg = load()
+    assert cfg.preferred and cfg.key == KEY and cfg.fence_command[0].endswith("firmware-hooks/fence")
+    assert cfg.udp_bind == ("0.0.0.0", 694) and cfg.replication.policy.value == "async"
+    for table, body, message in (
+            ("heartbeat", 'udp_peer = "192.0.2.2:694"\nserial = ""\n', "'serial' is required"),
+            ("heartbeat", 'udp_peer = "nowhere"\nserial = "/dev/ttyS1"\n', "must be host:port"),
+            ("ha", good["ha"] + "interval = 5\ndead_time = 10\n", "at least 3 heartbeat intervals"),
+            ("ha", good["ha"].replace('"primary"\n', '"dr"\n', 1), "two different names"),
+            ("ha", good["ha"].replace('role = "primary"', 'role = "backup"'), "primary or dr"),
+            ("replication", 'peer = "192.0.2.2:7410"\npolicy = "maybe"\n', "async or refuse")):
+        with pytest.raises(ConfigError, match=message):
+            load(**{table: body})
+    key.chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by others"):
+        load()
+
+
+def test_the_control_socket_answers_each_request_and_names_bad_ones(tmp_path):
+    async def scenario() -> None:
+        async def echo(text: str) -> str:
+            return text
+
+        server = await serve_jsonl(tmp_path / "c.sock", {"echo": echo})
+        client = JsonlClient(tmp_path / "c.sock")
+        try:
+            assert await client.call("echo", text="hi") == "hi"
+            with pytest.raises(ControlError, match="unknown op 'nope'"):
+                await client.call("nope")
+            with pytest.raises(ControlError, match="unexpected keyword"):
+                await client.call("echo", wrong=1)
+            assert oct((tmp_path / "c.sock").stat().st_mode & 0o777) == "0o600"
+        finally:
+            client.close()
+            server.close()
+        with pytest.raises(ControlError):
+            await JsonlClient(tmp_path / "absent.sock", timeout=0.5).call("echo", text="x")
+    run(scenario())

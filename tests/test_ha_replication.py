@@ -18,11 +18,21 @@ from appliance.store import JournalRow, Store, Upsert
 from ha.receiver import DISCARDED, DISK_FULL, REFUSED, ReplicationReceiver, probe
 from ha.replication import FOLLOWER_AHEAD, STANDBY_DISK_FULL, STANDBY_LOST, Durability, Policy, ReplicationSender
 from ha.roles import Role
-from ha.wire import (MAC_LEN, Ack, Challenge, Channel, Hello, Message, Refusal, Rows, Status, frame, row_hash, seal,
-                     unseal)
+from ha.wire import (MAC_LEN, Ack, Challenge, Channel, FramingError, Hello, LineDecoder, Message, Refusal, Rows,
+                     Status, WireError, frame, frame_length, load_key, row_hash, seal, to_line, unseal)
 from tests.support.ha_rig import KEY, put, run, wait_until
 
 WRONG_KEY = bytes(32)
+
+
+def fill_disk(store: Store) -> None:
+    """The follower's disk is full: SQLite may not grow the file past its current size (SQLITE_FULL)."""
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def free_disk(store: Store) -> None:
+    store.db.execute("PRAGMA max_page_count = 1073741823")
 
 
 def blob(store: Store, n: int, size: int = 6000) -> int:
@@ -40,7 +50,7 @@ class Rig:
                                         keepalive=0.1, snapshot_after=snapshot_after)
         self.receiver: ReplicationReceiver | None = None
 
-    async def __aenter__(self) -> "Rig":
+    async def __aenter__(self) -> Rig:
         await self.sender.start("127.0.0.1", 0)
         self.sender.set_role(Role.PRIMARY_LIVE)
         return self
@@ -53,8 +63,9 @@ class Rig:
         self.standby.close()
 
     def follow(self, store: Store | None = None) -> ReplicationReceiver:
-        self.receiver = ReplicationReceiver(store or self.standby, KEY, node="dr", peer=("127.0.0.1", self.sender.port),
-                                            retry=0.05, retry_full=0.1, idle_timeout=1.0)
+        self.receiver = ReplicationReceiver(store or self.standby, KEY, node="dr",
+                                            peer=("127.0.0.1", self.sender.port), retry=0.05, retry_full=0.1,
+                                            idle_timeout=1.0)
         self.receiver.start()
         return self.receiver
 
@@ -95,12 +106,12 @@ def test_no_acknowledgement_without_a_durable_apply(tmp_path):
         async with Rig(tmp_path, Policy.REFUSE) as rig:
             rig.follow()
             await rig.sender.replicate(put(rig.primary, 1))
-            rig.standby.db.execute(f"PRAGMA max_page_count = {rig.standby.db.execute('PRAGMA page_count').fetchone()[0]}")
+            fill_disk(rig.standby)
             waiting = asyncio.create_task(rig.sender.replicate(blob(rig.primary, 2)))
             await wait_until(lambda: STANDBY_DISK_FULL in rig.sender.alarms, what="disk-full alarm")
             await asyncio.sleep(0.5)
             assert not waiting.done() and not on_disk(tmp_path / "standby.db", 2)
-            rig.standby.db.execute("PRAGMA max_page_count = 1073741823")
+            free_disk(rig.standby)
             assert await asyncio.wait_for(waiting, 5) is Durability.PEER
             assert on_disk(tmp_path / "standby.db", 2)
     run(scenario())
@@ -158,7 +169,7 @@ def test_standby_disk_full_stops_acks_and_the_live_node_alarms(tmp_path, policy)
         async with Rig(tmp_path, policy) as rig:
             receiver = rig.follow()
             await rig.sender.replicate(put(rig.primary, 1))
-            rig.standby.db.execute(f"PRAGMA max_page_count = {rig.standby.db.execute('PRAGMA page_count').fetchone()[0]}")
+            fill_disk(rig.standby)
             pending = asyncio.create_task(rig.sender.replicate(blob(rig.primary, 2)))
             await wait_until(lambda: STANDBY_DISK_FULL in rig.sender.alarms and STANDBY_LOST in rig.sender.alarms,
                              what="live-side alarms")
@@ -169,7 +180,7 @@ def test_standby_disk_full_stops_acks_and_the_live_node_alarms(tmp_path, policy)
             else:
                 await asyncio.sleep(0.2)
                 assert not pending.done() and not rig.sender.accepting_writes
-            rig.standby.db.execute("PRAGMA max_page_count = 1073741823")
+            free_disk(rig.standby)
             await rig.synced()
             await wait_until(lambda: not rig.sender.alarms and not receiver.alarms, what="alarms cleared")
             if policy is Policy.REFUSE:
@@ -343,7 +354,7 @@ def test_a_gap_in_the_stream_makes_the_follower_catch_up(tmp_path):
     run(scenario())
 
 
-def raw_sealed(key: bytes, body: dict) -> bytes:
+def raw_sealed(key: bytes, body: object) -> bytes:
     payload = json.dumps(body).encode()
     return frame(hmac.new(key, payload, hashlib.sha256).digest() + payload)
 
@@ -443,3 +454,42 @@ def test_journal_rows_survive_the_wire_unchanged(tmp_path):
         ch_in = Channel(KEY, "b", "a", server=False)
         message = ch_in.open(ch_out.seal(Rows([row.as_dict()]))[4:])
         assert isinstance(message, Rows) and JournalRow.of(message.rows[0]) == row
+
+
+def test_the_wire_format_is_strict():
+    """Only exact messages pass: right key, known type, exact fields with exact JSON types (a bool is
+    not an int), and on a stream, this connection's session and the next counter."""
+    ok = Ack(7)
+    assert unseal(KEY, seal(KEY, ok, "s", 1)).message == ok
+    for body in ({"t": "ack", "s": "s", "n": 1, "m": {"sequence": True}},
+                 {"t": "ack", "s": "s", "n": 1, "m": {"sequence": 7, "extra": 1}},
+                 {"t": "ack", "s": "s", "n": 1, "m": {}},
+                 {"t": "nope", "s": "s", "n": 1, "m": {}},
+                 {"t": "ack", "s": "s", "n": "1", "m": {"sequence": 7}},
+                 {"t": "ack", "s": "s", "n": 1, "m": {"sequence": 2 ** 70}},
+                 ["not", "an", "envelope"]):
+        with pytest.raises(WireError):
+            unseal(KEY, raw_sealed(KEY, body)[4:])
+    with pytest.raises(WireError, match="bad HMAC"):
+        unseal(WRONG_KEY, seal(KEY, ok))
+    a, b = Channel(KEY, "x", "y", server=True), Channel(KEY, "y", "x", server=False)
+    first = a.seal(ok)[4:]
+    assert b.open(first) == ok
+    with pytest.raises(WireError, match="replayed"):
+        b.open(first)
+    with pytest.raises(WireError, match="wrong session"):
+        a.open(Channel(KEY, "x", "y", server=True).seal(ok)[4:])  # its own direction reflected back
+    with pytest.raises(FramingError):
+        frame_length((2 ** 31).to_bytes(4, "big"))
+
+
+def test_serial_lines_resynchronise_after_noise():
+    decoder = LineDecoder(limit=200)
+    sealed = seal(KEY, Ack(1))
+    line = to_line(sealed)
+    out = decoder.feed(b"\x00\xffnoise\n" + line[:10]) + decoder.feed(line[10:] + b"NPHB !!!\n" + b"x" * 500)
+    out += decoder.feed(b"\n" + line)
+    assert out == [sealed, sealed] and decoder.dropped == 3  # noise, bad base64, the over-long line
+    with pytest.raises(ValueError):
+        load_key("00" * 8)
+    assert load_key(KEY.hex() + "\n") == KEY

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ha.manager import NoticeSchedule
 from ha.roles import (BEHIND, CLAIMS_LEAD, FENCE_FAILED, FOLLOWING, NEEDS_OPERATOR, PEER_LOST, PROFILE, SERVING,
@@ -46,15 +46,15 @@ LOST = dict(peer_lost=True)
 def test_every_rule_of_the_table_does_what_it_says(key):
     """Each row: from its role, under its guard, the event leads to its role with its effects."""
     role, kind = key
-    for rule in TABLE[key]:
-        peer_lost = rule.when is Guard.PEER_LOST or (rule.when is Guard.ANY and kind is BothPathsLost)
+    for row in TABLE[key]:
+        peer_lost = row.when is Guard.PEER_LOST or (row.when is Guard.ANY and kind is BothPathsLost)
         if kind is PeerHeard:
             peer_lost = False
         state, effects = step(HaState(role, peer_lost), event_of(kind))
-        assert state.role is rule.to
-        assert all(e in effects for e in rule.effects)
-        if rule.to is not role:
-            profile = PROFILE[rule.to]
+        assert state.role is row.to
+        assert all(e in effects for e in row.effects)
+        if row.to is not role:
+            profile = PROFILE[row.to]
             assert Writes(profile.writes) in effects and AnswerAarq(profile.aarq) in effects
             assert Follow(profile.follow) in effects
 
@@ -243,11 +243,17 @@ def test_cold_start_leadership_prefers_more_data_then_the_configured_primary():
     assert outranks(3, False, 2, True) and not outranks(2, True, 3, False) and outranks(2, True, 2, False)
 
 
-def test_outage_notices_go_at_detection_then_every_30_minutes():
-    """SLR 22: users notified within 15 minutes of detection; SLR 23: updates every 30 minutes."""
-    schedule = NoticeSchedule(start=100.0, every=1800.0)
-    sent = [t for t in range(100, 100 + 7200, 60) if schedule.due(float(t))]
-    assert sent == [100, 1900, 3700, 5500]
+def test_outage_notices_within_15_minutes_then_every_30_minutes():
+    """SLR 22: users notified within 15 minutes of detection (at once when the cutover decision
+    confirms the outage, else after 10 minutes of silence); SLR 23: updates every 30 minutes."""
+    unconfirmed = NoticeSchedule(start=100.0, first=600.0, every=1800.0)
+    assert [t for t in range(100, 100 + 7200, 60) if unconfirmed.due(float(t))] == [700, 2500, 4300, 6100]
+    confirmed = NoticeSchedule(start=100.0, first=600.0, every=1800.0)
+    assert not confirmed.due(130.0)
+    confirmed.confirm(160.0)
+    assert [t for t in range(160, 160 + 3700, 60) if confirmed.due(float(t))] == [160, 1960, 3760]
+    confirmed.confirm(4000.0)  # confirming again changes nothing once users were told
+    assert not confirmed.due(4000.0)
 
 
 # --- the pair as a model ------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class Pair:
         self._tasks: list[asyncio.Task[Any]] = []
 
     @classmethod
-    async def start(cls, folder: Path, fenced: bool = True, policy: Policy = Policy.ASYNC) -> "Pair":
+    async def start(cls, folder: Path, fenced: bool = True, policy: Policy = Policy.ASYNC) -> Pair:
         pair = cls(folder, fenced, policy)
         pair.modem.start()
         await pair.udp.start()
