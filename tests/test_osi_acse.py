@@ -299,7 +299,6 @@ def test_fuzz_mutated_apdus(data):
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(pcap.tshark_path() is None, reason="tshark not installed")
 def test_tshark_decodes_acse_and_cmip_user_info(tmp_path):
     """Through pres, the indirect-reference 3 leads Wireshark to CMIPUserInfo / CMIPAbortInfo."""
     user_info = build_cmip_user_info(ACCESS_CONTROL, functional_units=(0, 1))

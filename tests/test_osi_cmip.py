@@ -447,7 +447,6 @@ def _association() -> list[tuple[bool, bytes]]:
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(pcap.tshark_path() is None, reason="tshark not installed")
 def test_tshark_decodes_cmip(tmp_path):
     scoped_get = GetRequest("2.16.840.1.113890.1.3.2.13", _LNP_DN, WHOLE_SUBTREE, FilterAnd((
         FilterItem("equality", "2.9.3.2.7.65", T(0x80, ber.encode_oid("2.16.840.1.113890.1.3.2.13"))),
@@ -468,7 +467,6 @@ def test_tshark_decodes_cmip(tmp_path):
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(pcap.tshark_path() is None, reason="tshark not installed")
 def test_tshark_decodes_cmip_error(tmp_path):
     """Wireshark 4.0's cmip.cnf dissects a ReturnError parameter without advancing its offset (no
     `offset =` in ReturnError/parameter), so every parameter draws one "beyond the end of the known

@@ -456,7 +456,6 @@ def test_fuzz_mutated_ppdus(data):
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(pcap.tshark_path() is None, reason="tshark not installed")
 def test_tshark_decodes_presentation_and_acse(tmp_path):
     user_info = acse.build_cmip_user_info(bytes.fromhex("3006020101020100"))
     aarq = acse.build_aarq(acse.CMIP_APPLICATION_CONTEXT, user_info, "1.3.6.1.4.1.9999.1", 7)

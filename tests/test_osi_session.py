@@ -583,7 +583,6 @@ class _Link:
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(pcap.tshark_path() is None, reason="tshark not installed")
 def test_tshark_decodes_all_three_layers(tmp_path):
     """CN with Extended User Data in 128-octet DTs, AC, GT+DT both ways, FN/DN; then CN+RF and
     CN+AB on two more connections: tshark must decode every layer without an expert warning."""
