@@ -11,7 +11,7 @@ from pyasn1.type import univ
 from appliance.lnp.asn1 import IMPORTED_TYPES, STANDARD_TYPES, TYPES, LnpAccessControl
 from appliance.lnp.oids import KINDS, LNP_MODULE, OIDS, ROOT
 
-CONFORMANCE = Path("/work/shared/spec/requirements/iis-conformance.json")
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "requirements" / "iis-conformance.json"
 
 # Syntaxes from standard modules that the appliance does not define as pyasn1 types here
 # (X.721 attributes of `top` and of log records, X.721 notifications other than AVC).

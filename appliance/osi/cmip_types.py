@@ -1,4 +1,4 @@
-"""CMIP-1 (X.711, /work/shared/asn1/CMIP-1.asn) as pyasn1 types.
+"""CMIP-1 (X.711; the module text is shared/asn1/CMIP-1.asn beside the repository) as pyasn1 types.
 
 The module is `DEFINITIONS ::=` with no tag default, so a tag without IMPLICIT is EXPLICIT
 (`[5] AccessControl`, `[7] Scope`, `[8] FilterItem`, `[4] ANY`, ...); the IMPLICIT ones are written
