@@ -33,15 +33,14 @@ Relative paths are taken from the directory of the config file.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from appliance.tomlconfig import ConfigError, read_toml  # noqa: F401  (ConfigError re-exported)
+from appliance.tomlconfig import get as _get
 
 SYSTEM_TYPES = {"soa": 0, "local-sms": 1, "soa-and-local-sms": 2}
 
 
-class ConfigError(Exception):
-    """One line saying which setting is wrong and why."""
 
 
 @dataclass(frozen=True)
@@ -75,15 +74,6 @@ class NodeConfig:
     control_socket: Path | None = None  # the status/control socket (appliance.control)
 
 
-def _get(table: dict, key: str, kind, where: str, default=None):
-    if key not in table:
-        if default is None:
-            raise ConfigError(f"{where}: '{key}' is missing")
-        return default
-    value = table[key]
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{where}: '{key}' must be {getattr(kind, '__name__', kind)}, got {value!r}")
-    return value
 
 
 def _selector(table: dict, key: str, where: str) -> bytes:
@@ -99,12 +89,7 @@ def _selector(table: dict, key: str, where: str) -> bytes:
 
 def load_config(path: str | Path) -> NodeConfig:
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    data = read_toml(p)
     base = p.parent
 
     def rel(value: str) -> Path:

@@ -38,20 +38,19 @@ Relative paths are taken from the directory of the config file. The 10-minute cu
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ha.replication import Policy
 from ha.wire import load_key
+from appliance.tomlconfig import ConfigError, read_toml  # noqa: F401  (ConfigError re-exported)
+from appliance.tomlconfig import get as _get
 
 
 DEFAULT_FENCE = Path(__file__).resolve().parents[1] / "firmware-hooks" / "fence"
 
 
-class ConfigError(Exception):
-    """One line saying which setting is wrong and why."""
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,6 @@ class HaConfig:
     replication: ReplicationConfig
 
 
-def _get(table: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
-    if key not in table:
-        if default is None:
-            raise ConfigError(f"{where}: '{key}' is missing")
-        return default
-    value = table[key]
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if (kind in (int, float) and isinstance(value, bool)) or not isinstance(value, kind):
-        raise ConfigError(f"{where}: '{key}' must be {kind.__name__}, got {value!r}")
-    return value
 
 
 def _positive(table: dict[str, Any], key: str, where: str, default: float) -> float:
@@ -143,12 +131,7 @@ def _key(path: Path) -> bytes:
 
 def load_config(path: str | Path) -> HaConfig:
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    data = read_toml(p)
     base = p.parent
 
     def rel(value: str) -> Path:

@@ -40,17 +40,17 @@ Relative paths are taken from the directory of the config file. Everything serve
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from appliance.tomlconfig import ConfigError, read_toml  # noqa: F401  (ConfigError re-exported)
+from appliance.tomlconfig import get as _get
 
 AUTH = ("SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
 PRIV = ("AES", "AES-192", "AES-256")
 
 
-class ConfigError(Exception):
-    """One line saying which setting is wrong and why."""
 
 
 @dataclass(frozen=True)
@@ -94,15 +94,6 @@ class AgentConfig:
     trap_targets: tuple[TrapTarget, ...] = field(default_factory=tuple)
 
 
-def _get(table: dict, key: str, kind: Any, where: str, default: Any = None) -> Any:
-    if key not in table:
-        if default is None:
-            raise ConfigError(f"{where}: '{key}' is missing")
-        return default
-    value = table[key]
-    if (kind is int or kind == (int, float)) and isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"{where}: '{key}' must be {getattr(kind, '__name__', 'a number')}, got {value!r}")
-    return value
 
 
 def _port(table: dict, where: str, default: int | None = None) -> int:
@@ -147,12 +138,7 @@ def _user(u: Any, i: int) -> User:
 
 def load_config(path: str | Path) -> AgentConfig:
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    data = read_toml(p)
 
     def rel(value: str) -> Path:
         # absolute, so the hooks (run in their own working directory) read the same simulation
