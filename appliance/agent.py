@@ -131,6 +131,11 @@ class NpacAgent:
         self.connections: set[CmipConnection] = set()
         # called with each newly accepted association (e.g. to deliver what a carrier missed)
         self.association_listeners: list[Callable[[CmipConnection], None]] = []
+        # service-level metering: told of each carrier request on arrival and of each request the NPAC
+        # sends; an observer returns a callable given the answer (or None), so the time in between is
+        # the NPAC's processing time (SLR 3) or the round trip (SLR 6)
+        self.request_observers: list[Callable[[CmipConnection, Any], Callable[[Any], None] | None]] = []
+        self.outgoing_observers: list[Callable[[CmipConnection, Any], Callable[[Any], None] | None]] = []
         self.server: asyncio.AbstractServer | None = None
 
     # ---- registration ------------------------------------------------------------------------
@@ -199,6 +204,11 @@ class NpacAgent:
         """IIS 5.3.2: release the associations gracefully, then abort whatever is left."""
         if self.server is not None:
             self.server.close()
+        await self.release_all(release_first)
+
+    async def release_all(self, release_first: bool = True) -> None:
+        """Every association released (A-RELEASE, 5 s each), then whatever is left aborted; the
+        listener stays open (a draining node answers new AARQs from its role)."""
         if release_first:
             open_conns = [c for c in list(self.connections) if c.assoc.state == "open"]
             outcomes = await asyncio.gather(*(c.release(timeout=5) for c in open_conns), return_exceptions=True)
@@ -220,6 +230,12 @@ class NpacAgent:
 
     # ---- requests ----------------------------------------------------------------------------
     def _on_request(self, conn: CmipConnection, ind: RequestIndication) -> Any:
+        if not self.request_observers:
+            return self._handle_request(conn, ind)
+        done = [d for d in (observe(conn, ind.request) for observe in self.request_observers) if d is not None]
+        return _observed(self._handle_request(conn, ind), done)
+
+    def _handle_request(self, conn: CmipConnection, ind: RequestIndication) -> Any:
         endpoint: SecureEndpoint = conn.context["lnp"]
         req = ind.request
         if isinstance(req, cmip.EventReportRequest):
@@ -300,13 +316,13 @@ class NpacAgent:
         endpoint: SecureEndpoint = conn.context["lnp"]
         info = build_info(endpoint.stamp())
         req = cmip.EventReportRequest(class_oid, instance, OIDS.notification(event_name).oid, info, self.clock())
-        return conn.send_request(req, timeout)
+        return self._outgoing(conn, req, conn.send_request(req, timeout))
 
     def send_request(self, conn: CmipConnection, request: Any, timeout: float | None = None) -> Awaitable[Outcome]:
         """The NPAC as manager towards an LSMS (M-CREATE / M-SET / M-DELETE / M-ACTION / M-GET):
         signed now, so sequence numbers follow call order."""
         endpoint: SecureEndpoint = conn.context["lnp"]
-        return conn.send_request(endpoint.signed_request(request), timeout)
+        return self._outgoing(conn, request, conn.send_request(endpoint.signed_request(request), timeout))
 
     def send_request_with(self, conn: CmipConnection, build: Callable[[bytes], Any],
                           timeout: float | None = None) -> Awaitable[Outcome]:
@@ -314,4 +330,32 @@ class NpacAgent:
         (LocalSMS-CreateAction, L42570): build(access_control_tlv) -> request, one stamp for both."""
         endpoint: SecureEndpoint = conn.context["lnp"]
         stamp = endpoint.stamp()
-        return conn.send_request(replace(build(stamp), access_control=stamp), timeout)
+        request = replace(build(stamp), access_control=stamp)
+        return self._outgoing(conn, request, conn.send_request(request, timeout))
+
+    def _outgoing(self, conn: CmipConnection, request: Any, answer: Awaitable[Outcome]) -> Awaitable[Outcome]:
+        for observe in self.outgoing_observers:
+            done = observe(conn, request)
+            if done is not None:
+                answer.add_done_callback(lambda fut, d=done: d(_settled(fut)))  # type: ignore[attr-defined]
+        return answer
+
+
+def _settled(fut: asyncio.Future) -> Any:
+    """What a finished future holds: its result, or the exception that ended it."""
+    if fut.cancelled():
+        return asyncio.CancelledError()
+    return fut.exception() or fut.result()
+
+
+def _observed(answer: Any, done: list[Callable[[Any], None]]) -> Any:
+    """Tell the observers the answer once there is one (an awaitable answer when it completes)."""
+    if not done:
+        return answer
+    if isinstance(answer, Awaitable):
+        task = asyncio.ensure_future(answer)
+        task.add_done_callback(lambda t: [d(_settled(t)) for d in done])
+        return task
+    for d in done:
+        d(answer)
+    return answer

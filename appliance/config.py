@@ -6,6 +6,7 @@
     role = "primary"                 # primary | dr
     data_dir = "var/primary"         # store, logs
     control_socket = "var/primary/control.sock"   # optional; default <data_dir>/control.sock
+    contact_number = "8005550100"    # the NPAC help desk number notices to users give (10 digits)
 
     [cmip]
     host = "0.0.0.0"
@@ -28,6 +29,13 @@
     hash = "md5"                          # md5 (spec) | sha256 (extension)
     npa_nxx = ["303555"]                  # optional: network data created at first start
     lrn = ["3035550000"]
+
+    [ha]                                  # optional: this node is one of the primary/DR pair
+    config = "ha.toml"                    # npac-ha's file (ha/config.py): the node reads its key,
+                                          # names and [replication]; its node_socket must be this
+                                          # node's control socket
+
+Without [ha] the node runs alone and live.
 
 Relative paths are taken from the directory of the config file.
 """
@@ -72,6 +80,8 @@ class NodeConfig:
     key_id: int
     carriers: tuple[CarrierConfig, ...] = field(default_factory=tuple)
     control_socket: Path | None = None  # the status/control socket (appliance.control)
+    ha_config: Path | None = None       # npac-ha's config when the node is one of a pair
+    contact_number: str = "8005550100"  # the NPAC help desk, given in notices to users (PhoneNumber)
 
 
 
@@ -136,6 +146,11 @@ def load_config(path: str | Path) -> NodeConfig:
                                       lists, hash_name, npa_nxx, lrn))
     data_dir = rel(_get(node, "data_dir", str, "[node]"))
     control = _get(node, "control_socket", str, "[node]", "")
+    contact = _get(node, "contact_number", str, "[node]", "8005550100")
+    if len(contact) != 10 or not contact.isdigit():
+        raise ConfigError(f"[node]: 'contact_number' must be 10 digits, got {contact!r}")
+    ha = _get(data, "ha", dict, str(p), {})
+    ha_config = _get(ha, "config", str, "[ha]", "")
     return NodeConfig(
         path=p,
         name=_get(node, "name", str, "[node]"),
@@ -153,4 +168,6 @@ def load_config(path: str | Path) -> NodeConfig:
         key_id=_get(keys, "key_id", int, "[keys]"),
         carriers=tuple(carriers),
         control_socket=rel(control) if control else data_dir / "control.sock",
+        ha_config=rel(ha_config) if ha_config else None,
+        contact_number=contact,
     )

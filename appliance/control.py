@@ -1,17 +1,20 @@
 """The local control socket every appliance process serves (ARCHITECTURE "Processes").
 
 A Unix stream socket; each request is one JSON object on one line, each answer one JSON object on
-one line: `{"cmd": "status"}` -> `{"ok": true, "status": {...}}`; a failure is
-`{"ok": false, "error": "..."}` and the connection stays usable. The socket is created mode 0660, so
-only the appliance's own user and group reach it; it is not a network interface.
+one line: `{"op": "status", ...arguments}` -> `{"ok": true, "result": ...}`; a failure is
+`{"ok": false, "error": "one line"}` and the connection stays usable. Every appliance process (node,
+npac-ha, SNMP agent) speaks this one dialect. The socket is created mode 0660, so only the
+appliance's own user and group reach it; it is not a network interface.
 
-Commands are plain functions `handler(request: dict) -> dict` (or a coroutine): what a command
-returns is merged into the `{"ok": true}` answer.
+Handlers are functions `handler(**arguments) -> result` (or coroutines); a result that is a
+dataclass is sent as its fields. `ControlError` (or ValueError/TypeError from bad arguments) raised by a
+handler is a refusal: its message is the one-line error.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 import json
 import logging
@@ -91,40 +94,49 @@ class ControlServer:
             request = json.loads(line)
         except (UnicodeDecodeError, ValueError):
             return {"ok": False, "error": "not a JSON line"}
-        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
-            return {"ok": False, "error": 'expected {"cmd": "..."}'}
-        handler = self.handlers.get(request["cmd"])
+        if not isinstance(request, dict) or not isinstance(request.get("op"), str):
+            return {"ok": False, "error": 'expected {"op": "...", ...arguments}'}
+        op = request.pop("op")
+        handler = self.handlers.get(op)
         if handler is None:
-            return {"ok": False, "error": f"unknown command {request['cmd']!r}; known: {sorted(self.handlers)}"}
+            return {"ok": False, "error": f"unknown op {op!r}; known: {', '.join(sorted(self.handlers))}"}
         try:
-            result = handler(request)
+            result = handler(**request)
             if inspect.isawaitable(result):
                 result = await result
+        except (ControlError, ValueError, TypeError) as exc:
+            return {"ok": False, "error": str(exc) or type(exc).__name__}
         except Exception as exc:  # a failing command must not take the socket (or the node) down
-            log.exception("control command %s failed", request["cmd"])
-            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        return {"ok": True, **result}
+            log.exception("control op %s failed", op)
+            return {"ok": False, "error": f"{op} failed: {type(exc).__name__}: {exc}"}
+        return {"ok": True, "result": _jsonable(result)}
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
 
 
 def _line(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
 
 
-def _check(answer: Any) -> dict[str, Any]:
+def _check(answer: Any) -> Any:
     if not isinstance(answer, dict):
         raise ControlError("answer is not a JSON object")
     if answer.get("ok") is not True:
         raise ControlError(str(answer.get("error", "command failed")))
-    return answer
+    return answer.get("result")
 
 
-def request(path: str | os.PathLike, cmd: str, timeout: float = 2.0, **args: Any) -> dict[str, Any]:
-    """One command over a fresh connection (blocking); ControlError on any failure."""
+def request(path: str | os.PathLike, op: str, timeout: float = 2.0, **args: Any) -> Any:
+    """One op over a fresh connection (blocking): its result; ControlError on any failure."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
             s.connect(str(path))
-            s.sendall(_line({"cmd": cmd, **args}))
+            s.sendall(_line({"op": op, **args}))
             buf = bytearray()
             while not buf.endswith(b"\n"):
                 chunk = s.recv(65536)
@@ -141,12 +153,12 @@ def request(path: str | os.PathLike, cmd: str, timeout: float = 2.0, **args: Any
         raise ControlError("answer is not JSON") from None
 
 
-async def request_async(path: str | os.PathLike, cmd: str, timeout: float = 2.0, **args: Any) -> dict[str, Any]:
+async def request_async(path: str | os.PathLike, op: str, timeout: float = 2.0, **args: Any) -> Any:
     """As `request`, for asyncio callers."""
     async def exchange() -> bytes:
         reader, writer = await asyncio.open_unix_connection(str(path), limit=MAX_ANSWER)
         try:
-            writer.write(_line({"cmd": cmd, **args}))
+            writer.write(_line({"op": op, **args}))
             await writer.drain()
             return await reader.readline()
         finally:

@@ -11,8 +11,10 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from appliance.agent import NpacAgent
+from appliance import sdnotify
 from appliance.config import ConfigError, NodeConfig, load_config
 from appliance.control import ControlServer
 from appliance.lnp.keys import KeyListError, load_key_list
@@ -24,6 +26,15 @@ from appliance.npac.audits import install_audits
 from appliance.npac.history import install_history
 from appliance.npac.mass_update import install_mass_updates
 from appliance.npac.services import NpacServices, lsms_side
+from appliance.node_ha import PairMember
+from appliance.ops.commands import control_handlers
+from appliance.ops.context import OpsContext
+from appliance.ops.notices import UserNotices
+from appliance.ops.registry import all_commands
+from appliance.store import Store
+from ha.config import HaConfig
+from ha.config import load_config as load_ha_config
+from ha.control import node_handlers
 from appliance.ops.security_log import SecurityLog
 from appliance.osi import ber
 from appliance.osi.association import Address
@@ -95,46 +106,109 @@ def write_demo_config(base: Path = DEMO_DIR, port: int = 10102) -> Path:
     return path
 
 
-def describe(cfg: NodeConfig) -> str:
+def describe(cfg: NodeConfig, hacfg: HaConfig | None = None) -> str:
     keys = cfg.private_list.parent.parent
+    state = ("is accepting CMIP associations" if hacfg is None
+             else "is listening for CMIP (its role, from npac-ha, decides what an AARQ gets)")
     out = [
-        f"NPAC node '{cfg.name}' ({cfg.role}) is accepting CMIP associations",
+        f"NPAC node '{cfg.name}' ({cfg.role}) {state}",
         f"  address     {cfg.cmip_host}:{cfg.cmip_port} (RFC 1006)  TSAP {cfg.tsap.hex() or '-'}  "
         f"SSAP {cfg.ssap.hex() or '-'}  PSAP {cfg.psap.hex() or '-'}",
         f"  systemId    {cfg.system_id!r}; its public key list: {cfg.private_list.with_name(cfg.private_list.name.replace('.key.', '.pub.'))}",
         f"  carriers    " + ", ".join(f"{c.system_id} ({c.name})" for c in cfg.carriers),
         f"  carrier keys (private lists for the simulators): {keys}/<systemId>/",
         f"  security log {cfg.data_dir / 'security.log'}",
-        f"  control     {cfg.control_socket} (JSON lines; {{\"cmd\": \"status\"}} gives the status document)",
+        f"  control     {cfg.control_socket} (JSON lines; {{\"op\": \"status\"}} gives the status document)",
         "  Ctrl-C releases the associations, then stops.",
     ]
+    if hacfg is not None:
+        r = hacfg.replication
+        out.insert(-1, f"  pair        peer '{hacfg.peer}'; replication listens on {r.listen[0]}:{r.listen[1]}, "
+                       f"follows {r.peer[0]}:{r.peer[1]}; npac-ha config {hacfg.path}")
     return "\n".join(out)
 
 
+class LiveServices:
+    """The NPAC services of a live node, built from the store when the node goes live and stopped
+    (the store kept) when it leaves the live role; the agent is given back as it was between."""
+
+    INSTALLERS = (lsms_side, install_history, install_audits, install_mass_updates)
+
+    def __init__(self, cfg: NodeConfig, agent: NpacAgent, store: Store, gate: Any = None):
+        self.cfg, self.agent, self.store, self.gate = cfg, agent, store, gate
+        self.services: NpacServices | None = None
+        self._agent_state: tuple | None = None
+
+    async def start(self) -> None:
+        a = self.agent
+        self._agent_state = (dict(a.handlers), dict(a.mounts), list(a.association_listeners))
+        services = NpacServices(a, self.cfg.data_dir / "npac.sqlite", installers=self.INSTALLERS, store=self.store)
+        services.writer.gate = self.gate
+        await services.start()
+        for line in await seed_from_config(services.installed[0], self.store, self.cfg, services.clock_ms()):
+            log.info("first start: created %s", line)
+        self.services = services
+
+    async def stop(self) -> None:
+        services, self.services = self.services, None
+        if services is not None:
+            await services.close(close_store=False)
+        if self._agent_state is not None:
+            handlers, mounts, listeners = self._agent_state
+            self.agent.handlers, self.agent.mounts, self.agent.association_listeners = handlers, mounts, listeners
+
+
+def load_pair(cfg: NodeConfig) -> HaConfig | None:
+    if cfg.ha_config is None:
+        return None
+    hacfg = load_ha_config(cfg.ha_config)
+    if hacfg.node_socket.resolve() != Path(cfg.control_socket).resolve():
+        raise ConfigError(f"{cfg.ha_config}: node_socket {hacfg.node_socket} is not this node's control socket "
+                          f"{cfg.control_socket}")
+    return hacfg
+
+
 async def run_node(cfg: NodeConfig) -> None:
-    agent, _ = build_agent(cfg)
-    services = NpacServices(agent, cfg.data_dir / "npac.sqlite",
-                            installers=(lsms_side, install_history, install_audits, install_mass_updates))
-    side = services.installed[0]
-    await services.start()
-    for line in await seed_from_config(side, services.store, cfg, services.clock_ms()):
-        log.info("first start: created %s", line)
+    hacfg = load_pair(cfg)
+    agent, security_log = build_agent(cfg)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(str(cfg.data_dir / "npac.sqlite"))
     # the monitor sees every security record on its way to the log (counters for the status document)
-    monitor = NodeMonitor(cfg, agent.security_log, epoch=lambda: services.store.epoch,
-                          last_sequence=services.store.last_sequence)
+    monitor = NodeMonitor(cfg, agent.security_log, epoch=lambda: store.epoch, last_sequence=store.last_sequence)
     agent.security_log = monitor.record
-    control = ControlServer(cfg.control_socket, {"status": lambda _: {"status": monitor.status(agent).to_dict()}})
+    notices = UserNotices(cfg, agent, security_log)
+    pair: PairMember | None = None
+    live = LiveServices(cfg, agent, store)
+    if hacfg is not None:
+        pair = PairMember(hacfg, store, agent, go_live=live.start, stand_down=live.stop, notify=notices.notify)
+        live.gate = pair
+        agent.availability = pair.availability
+        monitor.pair = pair
+        await pair.start()
+    else:
+        await live.start()
+    ctx = OpsContext(cfg, live, security_log, monitor=monitor, ha=pair, notices=notices)
+    handlers: dict[str, Any] = {"status": lambda: monitor.status(agent).to_dict()}
+    if pair is not None:
+        handlers.update(node_handlers(pair.link))
+    handlers.update(control_handlers(ctx, all_commands()))
+    control = ControlServer(cfg.control_socket, handlers)
     await agent.serve(cfg.cmip_host, cfg.cmip_port)
     await control.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(describe(cfg), flush=True)  # only now: a supervisor may stop us as soon as it reads this
+    print(describe(cfg, hacfg), flush=True)  # only now: a supervisor may stop us as soon as it reads this
+    sdnotify.ready(f"listening for CMIP on {cfg.cmip_host}:{cfg.cmip_port}")
     await stop.wait()
     await control.close()
     await agent.close()
-    await services.close()
+    if pair is not None:
+        await pair.close()
+    else:
+        await live.stop()
+    store.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--demo", action="store_true", help="write and run the demo configuration under var/demo")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sdnotify.journal_logging("npac-node")
     try:
         path = write_demo_config() if args.demo else Path(args.config)
         cfg = load_config(path)

@@ -49,6 +49,7 @@ class NodeMonitor:
         self.started = utc_text(self.clock())
         self.security = SecurityCounters()
         self.established: dict[str, str] = {}  # peer "address:port" -> when its association opened
+        self.pair: Any = None  # appliance.node_ha.PairMember on a node of the pair
 
     def record(self, event: str, **fields: Any) -> Any:
         """The security logger the agent is given: log, then count."""
@@ -91,12 +92,22 @@ class NodeMonitor:
             del self.established[gone]
         return sorted(out, key=lambda a: (a.system_id, a.system_type, a.established, a.peer_port))
 
+    def role(self) -> str:
+        # a lone node is what its configuration says; a node of the pair is what npac-ha made it
+        return CONFIGURED_ROLE[self.cfg.role] if self.pair is None else str(self.pair.link.role)
+
+    def replication(self) -> Replication:
+        if self.pair is None:
+            return Replication(mode="none", last_sequence=self.last_sequence())
+        r = self.pair.replication_status()
+        return Replication(mode=r["mode"], lag_rows=r["lag_rows"], last_sequence=r["last_sequence"])
+
     def status(self, agent: NpacAgent) -> StatusBoard:
         now = self.clock()
         return StatusBoard(
-            node=self.cfg.name, system_id=self.cfg.system_id, role=CONFIGURED_ROLE[self.cfg.role],
+            node=self.cfg.name, system_id=self.cfg.system_id, role=self.role(),
             epoch=self.epoch(), started=self.started, software=software_revision(), generated=utc_text(now),
-            replication=Replication(mode="none", last_sequence=self.last_sequence()),
+            replication=self.replication(),
             associations=self.associations(agent), service_levels=ServiceLevels(month=now.strftime("%Y-%m")),
             security=SecurityCounters(**vars(self.security)),
         )

@@ -1,6 +1,6 @@
 """The status document: what a node (and later the HA process) tells the console and the SNMP agent.
 
-One JSON object, served on the control socket (`{"cmd": "status"}`, see `appliance.control`). Its
+One JSON object, served on the control socket (`{"op": "status"}`, see `appliance.control`). Its
 shape is `StatusBoard` below; `to_dict` / `from_dict` are the wire form. Readers ignore keys they do
 not know and take defaults for keys that are missing, so the writer can grow the document without
 breaking them; a wrong type is a `StatusError`, never a crash of the reader.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA = 1
-ROLES = ("primary-live", "standby", "promoting", "fenced", "unknown")
+ROLES = ("primary-live", "standby", "promoting", "fenced", "unknown", "isolated", "draining", "handed-over")
 SYSTEM_TYPES = ("soa", "local-sms", "soa-and-local-sms")  # LnpAccessControl systemType 0, 1, 2
 CHECK_STATUSES = ("ok", "warning", "failed", "unknown")
 LINK_KINDS = ("ds1", "ds0", "interconnect")

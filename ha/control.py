@@ -139,10 +139,11 @@ class JsonlClient:
 
 
 def node_handlers(node: NodeControl) -> dict[str, Handler]:
+    """Under "ha." on the node's control socket, beside the node's own ops (status, console)."""
     return {
-        "status": node.status, "set_role": node.set_role, "set_writes": node.set_writes,
-        "set_aarq": node.set_aarq, "set_follow": node.set_follow, "raise_epoch": node.raise_epoch,
-        "drain": node.drain, "hand_over": node.hand_over, "notify_users": node.notify_users,
+        "ha.status": node.status, "ha.set_role": node.set_role, "ha.set_writes": node.set_writes,
+        "ha.set_aarq": node.set_aarq, "ha.set_follow": node.set_follow, "ha.raise_epoch": node.raise_epoch,
+        "ha.drain": node.drain, "ha.hand_over": node.hand_over, "ha.notify_users": node.notify_users,
     }
 
 
@@ -158,28 +159,28 @@ class SocketNode:
         self.client = JsonlClient(path, timeout)
 
     async def status(self) -> NodeStatus:
-        return NodeStatus(**await self.client.call("status"))
+        return NodeStatus(**await self.client.call("ha.status"))
 
     async def set_role(self, role: str) -> None:
-        await self.client.call("set_role", role=role)
+        await self.client.call("ha.set_role", role=role)
 
     async def set_writes(self, allowed: bool) -> None:
-        await self.client.call("set_writes", allowed=allowed)
+        await self.client.call("ha.set_writes", allowed=allowed)
 
     async def set_aarq(self, answer: int) -> None:
-        await self.client.call("set_aarq", answer=answer)
+        await self.client.call("ha.set_aarq", answer=answer)
 
     async def set_follow(self, on: bool) -> None:
-        await self.client.call("set_follow", on=on)
+        await self.client.call("ha.set_follow", on=on)
 
     async def raise_epoch(self, epoch: int) -> int:
-        return int(await self.client.call("raise_epoch", epoch=epoch))
+        return int(await self.client.call("ha.raise_epoch", epoch=epoch))
 
     async def drain(self) -> None:
-        await self.client.call("drain")
+        await self.client.call("ha.drain")
 
     async def hand_over(self) -> None:
-        await self.client.call("hand_over")
+        await self.client.call("ha.hand_over")
 
     async def notify_users(self, kind: str, details: dict[str, Any]) -> None:
-        await self.client.call("notify_users", kind=kind, details=details)
+        await self.client.call("ha.notify_users", kind=kind, details=details)

@@ -120,6 +120,7 @@ class HaManager:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._fencing = False
         self._follower_epoch = 0
+        self._pushed = False
         self._run: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class HaManager:
             self._peer_checks(ns, peer, now)
         for event in events:
             await self.submit(event)
-        if ns is not None and ns.role != role_polled and self.state.role is role_polled:
+        if ns is not None and self.state.role is role_polled and (ns.role != role_polled or not self._pushed):
             await self._push_role(self.state.role)  # the node restarted or missed a call
         await self._outage_notice_due(now)
 
@@ -284,10 +285,16 @@ class HaManager:
 
     async def _push_role(self, role: Role) -> None:
         profile = PROFILE[role]
-        await self._call(self.node.set_role(str(role)))
-        await self._call(self.node.set_writes(profile.writes))
-        await self._call(self.node.set_aarq(int(profile.aarq)))
-        await self._call(self.node.set_follow(profile.follow))
+        calls = (self.node.set_role(str(role)), self.node.set_writes(profile.writes),
+                 self.node.set_aarq(int(profile.aarq)), self.node.set_follow(profile.follow))
+        self._pushed = True
+        for call in calls:
+            try:
+                await call
+            except ControlError as exc:
+                # a node that missed part of its profile (not up yet, restarting) gets all of it again
+                log.error("node control call failed: %s", exc)
+                self._pushed = False
 
     async def _do(self, effect: Effect, event: Event) -> None:
         if isinstance(effect, Writes):

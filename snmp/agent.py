@@ -21,6 +21,7 @@ from typing import Any
 
 from pysnmp.carrier.error import CarrierError
 
+from appliance import sdnotify
 from appliance.control import ControlError, request_async
 from appliance.hooks import HookResult, run_hook
 from appliance.status import Link, SelfCheck, StatusBoard, StatusError, from_json, utc_text
@@ -56,7 +57,7 @@ class SnmpAgent:
     async def poll(self, refresh: bool = True) -> None:
         try:
             answer = await request_async(self.cfg.control_socket, "status", timeout=2.0)
-            self.board = StatusBoard.from_dict(answer.get("status"))
+            self.board = StatusBoard.from_dict(answer)
         except (ControlError, StatusError) as exc:
             if self.reachable or self.read_at is None:
                 log.warning("node status unavailable: %s", exc)
@@ -183,7 +184,10 @@ async def serve(cfg: AgentConfig) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     agent = SnmpAgent(cfg)
-    await agent.run(stop, ready=lambda: print(describe(cfg), flush=True))
+    def ready() -> None:
+        print(describe(cfg), flush=True)
+        sdnotify.ready(f"SNMP agent on udp {cfg.host}:{cfg.port}")
+    await agent.run(stop, ready=ready)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="write and run the demo configuration under var/demo (for `make run`'s node)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sdnotify.journal_logging("npac-snmp")
     try:
         path = write_demo_config() if args.demo else args.config
         asyncio.run(serve(load_config(path)))

@@ -15,7 +15,8 @@ from snmp.model import HB_PATHS, Observed, Tracker
 from snmp.oids import GAUGE, oid
 from snmp.view_links import add_links
 
-ROLE = {"primary-live": 1, "standby": 2, "promoting": 3, "fenced": 4, "unknown": 5}
+ROLE = {"primary-live": 1, "standby": 2, "promoting": 3, "fenced": 4, "unknown": 5, "isolated": 6, "draining": 7,
+        "handed-over": 8}
 PEER_STATE = {"reachable": 1, "unreachable": 2, "unknown": 3}
 PATH_STATE = {"up": 1, "down": 2, "unknown": 3}
 REPL_MODE = {"sync": 1, "async": 2, "none": 3}

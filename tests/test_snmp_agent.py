@@ -71,7 +71,7 @@ def if_indexes(rig) -> dict[str, int]:
 
 
 def node_status(rig) -> dict:
-    return request(rig.node_cfg.control_socket, "status")["status"]
+    return request(rig.node_cfg.control_socket, "status")
 
 
 def carrier(rig, identity=None) -> CarrierAssociation:
@@ -309,7 +309,7 @@ class FakeNode:
             service_levels=ServiceLevels("2026-11", 99.95, 1200.0, 15000.0,
                                          [CarrierMeters("0001", 4.5, 12.25, 100.0)]))
         self.loop = asyncio.new_event_loop()
-        self.server = ControlServer(path, {"status": lambda _: {"status": self.board.to_dict()}})
+        self.server = ControlServer(path, {"status": lambda: self.board.to_dict()})
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
         asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
 
@@ -431,22 +431,22 @@ def test_breaches_follow_exhibit_g():
 
 def test_control_socket_answers_bad_requests_and_keeps_the_connection(tmp_path):
     async def body():
-        server = ControlServer(tmp_path / "c.sock", {"status": lambda _: {"status": {"role": "standby"}},
-                                                     "boom": lambda _: 1 / 0})
+        server = ControlServer(tmp_path / "c.sock", {"status": lambda: {"role": "standby"},
+                                                     "boom": lambda: 1 / 0})
         await server.start()
         reader, writer = await asyncio.open_unix_connection(str(tmp_path / "c.sock"), limit=1 << 20)
         answers = []
-        for line in (b"not json\n", b'["cmd"]\n', b'{"cmd": "reboot"}\n', b'{"cmd": "boom"}\n',
-                     b'{"cmd": "status"}\n'):
+        for line in (b"not json\n", b'["op"]\n', b'{"op": "reboot"}\n', b'{"op": "boom"}\n',
+                     b'{"op": "status"}\n'):
             writer.write(line)
             answers.append(json.loads(await reader.readline()))
         writer.write(b"x" * 100_000 + b"\n")
         answers.append(json.loads(await reader.readline()))
         writer.close()
         assert [a["ok"] for a in answers] == [False, False, False, False, True, False]
-        assert "unknown command 'reboot'" in answers[2]["error"] and "ZeroDivisionError" in answers[3]["error"]
-        assert answers[4]["status"] == {"role": "standby"} and "longer than" in answers[5]["error"]
-        assert (await request_async(tmp_path / "c.sock", "status"))["status"]["role"] == "standby"
+        assert "unknown op 'reboot'" in answers[2]["error"] and "ZeroDivisionError" in answers[3]["error"]
+        assert answers[4]["result"] == {"role": "standby"} and "longer than" in answers[5]["error"]
+        assert (await request_async(tmp_path / "c.sock", "status"))["role"] == "standby"
         with pytest.raises(OSError, match="in use"):
             await ControlServer(tmp_path / "c.sock", {}).start()
         await server.close()

@@ -42,7 +42,8 @@ def test_pysmi_compiles_the_appliance_mib_and_its_imports(compiled):
     assert "documentation" in described and "32473" in described and "Private Enterprise Number" in described
     assert mib["npacNodeRole"]["syntax"]["type"] == "NpacNodeRole"
     assert mib["NpacNodeRole"]["type"]["constraints"]["enumeration"] == {
-        "primaryLive": 1, "standby": 2, "promoting": 3, "fenced": 4, "unknown": 5}
+        "primaryLive": 1, "standby": 2, "promoting": 3, "fenced": 4, "unknown": 5, "isolated": 6, "draining": 7,
+        "handedOver": 8}
     notifications = {k for k, v in mib.items() if isinstance(v, dict) and v.get("class") == "notificationtype"}
     assert notifications == {"npacRoleChange", "npacHeartbeatPathLost", "npacHeartbeatPathRestored",
                              "npacSelfCheckFailed", "npacSelfCheckCleared", "npacSecurityViolation",

@@ -33,10 +33,11 @@ Installer = Callable[["NpacServices"], Any]
 
 class NpacServices:
     def __init__(self, agent: NpacAgent, db_path: str | Path, *, clock_ms: Callable[[], int] = wall_clock_ms,
-                 broadcaster: Any = None, installers: tuple[Installer, ...] = (), poll_s: float = 1.0):
+                 broadcaster: Any = None, installers: tuple[Installer, ...] = (), poll_s: float = 1.0,
+                 store: Store | None = None):
         self.agent = agent
         self.clock_ms = clock_ms
-        self.store = Store(str(db_path), clock=clock_ms)
+        self.store = store if store is not None else Store(str(db_path), clock=clock_ms)
         self.writer = Writer(self.store, clock_ms)
         self.engine = Engine(self.store, self.writer, agent, clock_ms)
         self.notifier = self.engine.notifier
@@ -86,12 +87,15 @@ class NpacServices:
         for part in self.installed:  # not the broadcaster: its start() starts a broadcast
             await _call(part, "start")
 
-    async def close(self) -> None:
+    async def close(self, close_store: bool = True) -> None:
+        """Stop every running part; the store too unless the node keeps it (a node leaving the live
+        role keeps following its peer into the same store)."""
         for part in (*reversed(self.installed), self.broadcaster):
             await _call(part, "close")
         await self.notifier.stop()
         await self.timers.stop()
-        self.store.close()
+        if close_store:
+            self.store.close()
 
 
 def lsms_side(services: NpacServices) -> LsmsSide:

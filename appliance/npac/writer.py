@@ -4,19 +4,35 @@ time, as one store transaction with its journal row.
 `await writer.run(note, fn)` calls `fn(tx)` inside `store.transaction`; callbacks registered with
 `tx_after(tx, cb)` run once the transaction has committed, in order, so notifications and
 broadcasts are only ever derived from committed state. The clock is injected (milliseconds).
+
+On a node of the primary/DR pair the writer has a `gate` (the HA link): a write is refused unless the
+node is the live one with the current epoch, and `run` returns only once the standby holds the row
+(sync replication), so whatever a carrier saw acknowledged survives a cutover.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from appliance.store.store import Store, Tx
 
 log = logging.getLogger("appliance.npac.writer")
 T = TypeVar("T")
 _AFTER: dict[int, list[Callable[[], Any]]] = {}
+
+
+class NotWritable(Exception):
+    """This node may not change the store now (not the live node, or replication refused)."""
+
+
+class Gate(Protocol):
+    def may_write(self) -> bool: ...
+
+    def committed(self, sequence: int) -> None: ...
+
+    async def replicate(self, sequence: int) -> Any: ...
 
 
 def tx_after(tx: Tx, callback: Callable[[], Any]) -> None:
@@ -29,6 +45,7 @@ class Writer:
         self.store = store
         self.clock_ms = clock_ms
         self._lock = asyncio.Lock()
+        self.gate: Gate | None = None
         # the one-writer rule is checked, not assumed: a change written elsewhere would be a bug
         self.commits = 0
 
@@ -36,13 +53,27 @@ class Writer:
         """Synchronous form for code already running on the writer's loop turn (timers, startup)."""
         if self._lock.locked():
             raise RuntimeError("run_now while an asynchronous write is in progress")
-        return self._commit(note, fn)
+        result, after = self._commit(note, fn)
+        if self.gate is not None:
+            self.gate.committed(self.store.last_sequence())
+        self._follow_up(note, after)
+        return result
 
     async def run(self, note: str, fn: Callable[[Tx], T]) -> T:
         async with self._lock:
-            return self._commit(note, fn)
+            result, after = self._commit(note, fn)
+            sequence = self.store.last_sequence()
+        if self.gate is not None:
+            # outside the lock, so later writers commit meanwhile and one ack covers them all; the
+            # follow-ups (notifications, broadcasts) wait for it: nobody hears of a change the
+            # standby could still lose
+            await self.gate.replicate(sequence)
+        self._follow_up(note, after)
+        return result
 
-    def _commit(self, note: str, fn: Callable[[Tx], T]) -> T:
+    def _commit(self, note: str, fn: Callable[[Tx], T]) -> tuple[T, list[Callable[[], Any]]]:
+        if self.gate is not None and not self.gate.may_write():
+            raise NotWritable(f"{note}: this node is not accepting changes")
         tx_id = None
         try:
             with self.store.transaction(note, self.clock_ms()) as tx:
@@ -53,9 +84,12 @@ class Writer:
                 _AFTER.pop(tx_id, None)
             raise
         self.commits += 1
-        for callback in _AFTER.pop(tx_id, []):
+        return result, _AFTER.pop(tx_id, [])
+
+    @staticmethod
+    def _follow_up(note: str, after: list[Callable[[], Any]]) -> None:
+        for callback in after:
             try:
                 callback()
             except Exception:  # a failing follow-up must not undo or hide the committed change
                 log.exception("after-commit callback of %r failed", note)
-        return result
