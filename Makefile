@@ -4,16 +4,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench keys clean
+.PHONY: run test bench keys clean image image-test image-drill image-lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,systemd]'
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m appliance.node --demo
+	$(PY) -m appliance.pair --demo
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -23,3 +23,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf var .hypothesis
+
+# The bootable appliance image (image/README.md): build, boot test under qemu, two-VM cutover drill.
+image: $(STAMP)
+	image/build.sh
+
+image-lock: $(STAMP)
+	LOCK_UPDATE=1 image/build.sh
+
+image-test: $(STAMP)
+	$(PY) image/boot_test.py
+
+image-drill: $(STAMP)
+	$(PY) image/drill.py

@@ -400,6 +400,7 @@ class ReplicationSender:
 
     async def _stream(self, send: Send, sent: int, acks: asyncio.Task[None]) -> None:
         backlog_out = False
+        status_at = self.clock()
         while not acks.done():
             self._wake.clear()
             rows = self.store.journal_since(sent, limit=self.batch)
@@ -407,9 +408,12 @@ class ReplicationSender:
                 await send(Rows([r.as_dict() for r in rows]))
                 sent = rows[-1].sequence
                 continue
-            if not backlog_out:
+            if not backlog_out or self.clock() - status_at >= self.keepalive:
+                # everything so far is sent: the follower can tell it caught up; under steady load
+                # this is also how it learns that an at-risk window closed
                 backlog_out = True
-                await send(self._status())  # everything so far is sent: the follower can tell it caught up
+                status_at = self.clock()
+                await send(self._status())
             if self._handover_wanted and not self._handover_sent and self._acked >= sent:
                 await send(Handover(self.store.epoch, sent))
                 self._handover_sent = True
@@ -418,6 +422,7 @@ class ReplicationSender:
                 async with asyncio.timeout(self.keepalive):
                     await self._wake.wait()
             except TimeoutError:
+                status_at = self.clock()
                 await send(self._status())
         acks.result()
 
