@@ -6,9 +6,15 @@
     role = "primary"                  # primary | dr: the configured primary leads a cold start and
                                       # takes even epochs, the DR odd ones
     key_file = "ha.key"               # shared HMAC key, hex, >= 16 octets, mode 0600
-    interval = 1.0                    # seconds between heartbeats
-    dead_time = 15.0                  # both paths silent this long: the peer is lost
+    interval = 0.5                    # seconds between heartbeats
+    dead_time = 4.0                   # both paths silent this long (8 heartbeats on each): the peer is
+                                      # lost; two independent paths, and fencing before promotion, make
+                                      # a short one safe (keepalived: 3 adverts + skew; corosync: ~3 s)
     max_skew = 30.0                   # heartbeat clock tolerance, seconds
+    notice_first = 600.0              # unscheduled outage: first users' notice at the latest this long
+                                      # after detection (at once when the cutover is decided); SLR 22
+                                      # asks within 15 minutes, this leaves room for the tick
+    notice_every = 1800.0             # then every this long until restored (SLR 23: 30 minutes)
     control_socket = "ha.sock"        # console and SNMP talk to npac-ha here (JSON lines)
     node_socket = "node.sock"         # npac-ha drives the node here (ha.control.serve_node)
 
@@ -83,6 +89,8 @@ class HaConfig:
     fence_timeout: float
     fence_retry: float
     replication: ReplicationConfig
+    notice_first: float = 600.0
+    notice_every: float = 1800.0
 
 
 
@@ -147,8 +155,8 @@ def load_config(path: str | Path) -> HaConfig:
     node, peer = _get(ha, "node", str, "[ha]"), _get(ha, "peer", str, "[ha]")
     if not node or node == peer:
         raise ConfigError("[ha]: 'node' and 'peer' must be two different names")
-    interval = _positive(ha, "interval", "[ha]", 1.0)
-    dead_time = _positive(ha, "dead_time", "[ha]", 15.0)
+    interval = _positive(ha, "interval", "[ha]", 0.5)
+    dead_time = _positive(ha, "dead_time", "[ha]", 4.0)
     if dead_time < 3 * interval:
         raise ConfigError(f"[ha]: 'dead_time' ({dead_time}) must be at least 3 heartbeat intervals")
     command = _get(fence, "command", list, "[fence]", [str(DEFAULT_FENCE)])
@@ -168,4 +176,15 @@ def load_config(path: str | Path) -> HaConfig:
         serial=serial, baudrate=_get(hb, "baudrate", int, "[heartbeat]", 19200),
         fence_command=(program, *command[1:]), fence_timeout=_positive(fence, "timeout", "[fence]", 30.0),
         fence_retry=_positive(fence, "retry", "[fence]", 60.0),
-        replication=load_replication(_get(data, "replication", dict, str(p))))
+        replication=load_replication(_get(data, "replication", dict, str(p))),
+        notice_first=_notice(ha, "notice_first", 600.0, 15 * 60.0),
+        notice_every=_notice(ha, "notice_every", 1800.0, 30 * 60.0))
+
+
+def _notice(ha: dict[str, Any], key: str, default: float, limit: float) -> float:
+    """SLR 22/23 set upper bounds; shorter is allowed (drills and tests run in seconds)."""
+    value = _positive(ha, key, "[ha]", default)
+    if value > limit:
+        raise ConfigError(f"[ha]: '{key}' ({value:g} s) exceeds the {limit / 60:g} minutes of Exhibit G SLR "
+                          f"{22 if key == 'notice_first' else 23}")
+    return value

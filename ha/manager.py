@@ -94,8 +94,11 @@ class HaManager:
     def __init__(self, settings: Settings, node: NodeControl, heartbeats: Heartbeats, *,
                  fence: Callable[[], Awaitable[FenceResult]], probe: Callable[[], Awaitable[Status | None]],
                  clock: Callable[[], float] = time.monotonic, wall_clock_ms: Callable[[], int] = wall_ms,
-                 on_alarm: Callable[[str, bool, str], None] | None = None):
+                 on_alarm: Callable[[str, bool, str], None] | None = None,
+                 crash_node: Callable[[], Awaitable[int]] | None = None):
         self.settings = settings
+        self.crash_node = crash_node
+        self.drill_crashed_ms: int | None = None  # the unplanned-failover drill: silent since
         self.node = node
         self.heartbeats = heartbeats
         self.fence = fence
@@ -139,6 +142,7 @@ class HaManager:
 
     async def _loop(self) -> None:
         while True:
+            role = self.state.role
             try:
                 await self.tick()
             except ControlError as exc:
@@ -148,7 +152,8 @@ class HaManager:
                 # so the peer sees a dead node rather than a healthy one
                 log.exception("HA tick failed; heartbeats suspended until a tick succeeds")
                 self.heartbeats.local = None
-            await asyncio.sleep(self.settings.interval)
+            # a role change is followed up at once (promotion waits on the next reading of the node)
+            await asyncio.sleep(self.settings.interval if self.state.role is role else min(0.05, self.settings.interval))
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -158,6 +163,9 @@ class HaManager:
     # --- one tick ---------------------------------------------------------------------------------
 
     async def tick(self) -> None:
+        if self.drill_crashed_ms is not None:
+            self.heartbeats.local = None  # a crashed machine says nothing and decides nothing
+            return
         now = self.clock()
         ns = await self._poll(now)
         role_polled = self.state.role
@@ -410,6 +418,32 @@ class HaManager:
     async def cancel_switchback(self) -> str:
         return str((await self.submit(SwitchbackCancelled())).role)
 
+    async def drill_crash(self) -> dict[str, Any]:
+        """Unplanned-failover drill: this side behaves as a crashed machine. Heartbeats stop at
+        once and stay off (until `drill_end` or a restart), then the node process is SIGKILLed, so the
+        peer sees exactly what a crash shows it: silence on both paths, a replication link that
+        drops, associations that vanish."""
+        if self.crash_node is None:
+            raise ControlError("this npac-ha cannot stop its node process")
+        if self.state.role not in WRITING:
+            raise ControlError(f"the crash drill runs on the live side; this side is {self.state.role}")
+        ns = self._status
+        self.drill_crashed_ms = self.wall_ms()
+        self.heartbeats.local = None
+        try:
+            pid = await self.crash_node()
+        except Exception as exc:
+            self.drill_crashed_ms = None
+            raise ControlError(f"node not stopped: {exc}") from None
+        log.warning("drill: node process %s killed, heartbeats off", pid, extra={"drill": "crash"})
+        return {"crashed_ms": self.drill_crashed_ms, "pid": pid, "role": str(self.state.role),
+                "sequence": ns.sequence if ns else None, "at_risk_from": ns.at_risk_from if ns else None,
+                "epoch": ns.epoch if ns else None}
+
+    async def drill_end(self) -> dict[str, Any]:
+        was, self.drill_crashed_ms = self.drill_crashed_ms, None
+        return {"was_crashed_ms": was}
+
     async def report(self) -> dict[str, Any]:
         peer = self.heartbeats.peer
         return {
@@ -419,10 +453,13 @@ class HaManager:
             "database": dict(self.database_status),
             "history": [asdict(t) for t in self.history[-20:]],
             "heartbeats_dropped": self.heartbeats.dropped,
+            "drill_crashed_ms": self.drill_crashed_ms,
+            "wall_ms": self.wall_ms(),
         }
 
     def handlers(self) -> dict[str, Callable[..., Awaitable[Any]]]:
         """The manager's own control socket (console, SNMP agent)."""
         return {"status": self.report, "confirm_promotion": self.confirm_promotion,
-                "switchback": self.request_switchback, "cancel_switchback": self.cancel_switchback}
+                "switchback": self.request_switchback, "cancel_switchback": self.cancel_switchback,
+                "drill.crash": self.drill_crash, "drill.end": self.drill_end}
 

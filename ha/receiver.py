@@ -1,8 +1,9 @@
 """Journal shipping, follower side: connect to the live peer, say where this store is, apply what
 comes in order and acknowledge each batch once it is durable.
 
-Every row goes through `Store.apply_journal_row` (idempotent; refuses gaps, divergence, older epochs),
-each one its own SQLite transaction with synchronous=FULL, so an Ack names rows already on disk.
+Every row goes through `Store.apply_journal_row` (idempotent; refuses gaps, divergence, older epochs);
+each batch the sender sends is one SQLite transaction with synchronous=FULL (all or nothing), so an Ack
+names rows already on disk and costs one fsync per batch, not per row.
 - gap (rows lost in transit): reconnect; the hello names this store's last row and the sender
   resumes after it (catch-up after a restart is the same path);
 - a row from an older epoch than this store's: refused, the sender is stale (alarm);
@@ -289,20 +290,23 @@ class ReplicationReceiver:
             self.dropped += 1
             log.warning("replication: dropped malformed rows: %s", exc)
             return Ack(self.store.last_sequence())
-        for row in parsed:
+        if parsed:
             last = self.store.last_sequence()
-            if row.sequence > last + 1:
-                return Refusal("gap", f"have {last}, got {row.sequence}")
-            if row.sequence == last + 1 and row.epoch < self.store.epoch:
-                text = f"row {row.sequence} is from epoch {row.epoch}, this node is at {self.store.epoch}"
+            first = next((r for r in parsed if r.sequence > last), None)
+            if first is not None and first.sequence > last + 1:
+                return Refusal("gap", f"have {last}, got {first.sequence}")
+            if first is not None and first.epoch < self.store.epoch:
+                text = f"row {first.sequence} is from epoch {first.epoch}, this node is at {self.store.epoch}"
                 self._alarm(REFUSED, True, f"stale-epoch: {text}")
                 return Refusal("stale-epoch", text)
             try:
-                self.store.apply_journal_row(row)
+                self.store.apply_journal_rows(parsed)  # one transaction, one fsync, then the Ack
             except JournalError as exc:
-                code = "diverged" if "diverged" in str(exc) else "refused"
+                text = str(exc)
+                code = ("diverged" if "diverged" in text else "gap" if "gap" in text
+                        else "stale-epoch" if "behind" in text else "refused")
                 self._alarm(REFUSED, True, f"{code}: {exc}")
-                return Refusal(code, str(exc))
+                return Refusal(code, text)
             except sqlite3.OperationalError as exc:
                 if not _is_disk_full(exc):
                     raise

@@ -201,6 +201,14 @@ class Store(_Reads):
             self.db["journal"].insert(r.as_dict())  # type: ignore[union-attr]
         return True
 
+    def apply_journal_rows(self, rows: list[JournalRow] | tuple[JournalRow, ...]) -> int:
+        """Replica side, a batch: all rows in one transaction (one fsync for the batch, which is what
+        lets synchronous replication keep up), all or nothing; returns how many were new."""
+        if self._tx is not None:
+            raise StoreError("one writer: a transaction is already open")
+        with self.db.atomic():
+            return sum(1 for row in rows if self.apply_journal_row(row))
+
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every journaled table and the journal, in key order (replica comparison)."""
         return {name: self.select(name) for name, t in TABLES.items()}

@@ -1,0 +1,186 @@
+"""HA bench: cutover time of the real pair, and what synchronous replication costs the SOAs.
+
+1. Cutover (contract 12.4 and Exhibit G SLR 8: 10 minutes; this product's target: median under 10 s):
+   the workstation pair (`appliance.pair`: node + npac-ha per side, pty serial cable, the simulated
+   power switch) with npac-ha's default timers (heartbeat 0.5 s, dead time 4 s); a SOA runs continuous
+   creates; the live side's node and npac-ha get SIGKILL; the figure is the time from the kill to the
+   SOA's association accepted by the other side. The killed side restarts and rejoins as standby
+   before the next kill; `--cutovers` kills in all, alternating sides.
+2. Throughput: `--streams` SOAs, each sending creates one after the other (closed loop), for
+   `--duration` s, against (a) the pair, every answer waiting for the standby's acknowledgement
+   (sync replication), and (b) the same node alone (no [ha]: no replication). The ratio (a)/(b) must be
+   at least 0.7. Medians over `--runs` runs, each on fresh stores.
+
+    python -m tests.bench.ha [--cutovers 10] [--runs 3] [--duration 15] [--streams 4]
+Writes var/bench/ha.json.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from appliance.pair import Pair, Timing, write_pair_config
+from appliance.peers.demo_keys import DemoKeys
+from tests.support.pair_rig import (LIVE, SoaLoad, hosts, pair_ports, start_pair, wait_current_standby,
+                                    wait_roles)
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT_DIR = ROOT / "var" / "bench"
+DEFAULT_TIMING = Timing(interval=0.5, dead_time=4.0, fence_timeout=10.0, ack_timeout=2.0)  # npac-ha defaults
+CUTOVER_TARGET_S = 10.0
+CONTRACT_S = 600.0
+RATIO_TARGET = 0.7
+
+
+async def cutovers(base: Path, count: int) -> list[float]:
+    pair = await start_pair(base, DEFAULT_TIMING)
+    load = SoaLoad(DemoKeys(base / "keys"), hosts(pair.ports))
+    runner = asyncio.ensure_future(load.run())
+    times: list[float] = []
+    try:
+        live, other = "primary", "dr"
+        for _ in range(count):
+            before = len(load.acknowledged)
+            while len(load.acknowledged) < before + 3:
+                await asyncio.sleep(0.05)
+            associations = len(load.reassociated_at)
+            killed = time.monotonic()
+            pair.kill_side(live)
+            await wait_roles(pair, {other: LIVE}, timeout=120)
+            while len(load.reassociated_at) == associations:
+                await asyncio.sleep(0.02)
+            times.append(load.reassociated_at[-1] - killed)
+            print(f"  cutover {len(times)}: {times[-1]:.2f} s ({live} killed)", flush=True)
+            await pair.start_side(live)
+            await wait_current_standby(pair, live, other, timeout=120)
+            live, other = other, live
+    finally:
+        load.stop.set()
+        runner.cancel()
+        await pair.stop()
+    return times
+
+
+async def closed_loop(keys: DemoKeys, host_list: list, streams: int, duration: float) -> float:
+    loads = [SoaLoad(keys, host_list, first_tn=3035550000 + k * 2000) for k in range(streams)]
+    tasks = [asyncio.ensure_future(load.run()) for load in loads]
+    await asyncio.sleep(2.0)  # associated and warm
+    start = sum(len(load.acknowledged) for load in loads)
+    t0 = time.monotonic()
+    await asyncio.sleep(duration)
+    done = sum(len(load.acknowledged) for load in loads) - start
+    elapsed = time.monotonic() - t0
+    for load in loads:
+        load.stop.set()
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
+    return done / elapsed
+
+
+async def sync_run(base: Path, streams: int, duration: float) -> float:
+    pair = await start_pair(base, DEFAULT_TIMING)
+    try:
+        return await closed_loop(DemoKeys(base / "keys"), hosts(pair.ports), streams, duration)
+    finally:
+        await pair.stop()
+
+
+async def lone_run(base: Path, streams: int, duration: float) -> float:
+    """The primary's own configuration without its [ha] section: the same node, no replication."""
+    from ha.cable import NullModem
+
+    cable = NullModem()
+    ports = pair_ports()
+    files = write_pair_config(base, cable.ends, ports, DEFAULT_TIMING)
+    cable.close()
+    text = files["primary"]["node"].read_text()
+    lone = base / "lone.toml"
+    lone.write_text(text.replace("[ha]\n", "").replace('config = "primary-ha.toml"\n', ""))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "appliance.node", "--config", str(lone), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, cwd=str(ROOT))
+    try:
+        assert proc.stdout is not None
+        while b"accepting CMIP" not in (line := await asyncio.wait_for(proc.stdout.readline(), 60)):
+            if not line:
+                raise RuntimeError("the lone node did not start")
+        drain = asyncio.ensure_future(proc.stdout.read())
+        rate = await closed_loop(DemoKeys(base / "keys"), hosts(ports)[:1], streams, duration)
+        drain.cancel()
+        return rate
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def _spread(xs: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs)}
+
+
+async def bench(args: argparse.Namespace) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="npac-ha-bench-"))
+    try:
+        cut = await cutovers(work / "cutover", args.cutovers)
+        sync_rates, lone_rates = [], []
+        for run in range(args.runs):
+            sync_rates.append(await sync_run(work / f"sync{run}", args.streams, args.duration))
+            lone_rates.append(await lone_run(work / f"lone{run}", args.streams, args.duration))
+            print(f"  run {run + 1}: sync {sync_rates[-1]:.1f} creates/s, alone {lone_rates[-1]:.1f} creates/s",
+                  flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ratios = [s / l for s, l in zip(sync_rates, lone_rates)]
+    median_cut = statistics.median(cut)
+    ratio = statistics.median(ratios)
+    return {
+        "area": "ha", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"python": sys.version.split()[0], "cpus": os.cpu_count()},
+        "timing": {"heartbeat_interval_s": DEFAULT_TIMING.interval, "dead_time_s": DEFAULT_TIMING.dead_time},
+        "cutover_s": {**_spread(cut), "all": cut, "count": len(cut), "target_median_s": CUTOVER_TARGET_S,
+                      "contract_s": CONTRACT_S},
+        "throughput": {"streams": args.streams, "duration_s": args.duration, "runs": args.runs,
+                       "sync_creates_per_s": _spread(sync_rates), "alone_creates_per_s": _spread(lone_rates),
+                       "ratio": _spread(ratios), "target_ratio": RATIO_TARGET},
+        "meets_target": median_cut < CUTOVER_TARGET_S and max(cut) < CONTRACT_S and ratio >= RATIO_TARGET,
+    }
+
+
+def report(res: dict) -> str:
+    c, t = res["cutover_s"], res["throughput"]
+    return "\n".join([
+        f"HA bench (heartbeat {res['timing']['heartbeat_interval_s']} s, dead time {res['timing']['dead_time_s']} s)",
+        f"  cutover, kill -9 -> SOA associated on the other node, {c['count']} times: median {c['median']:.2f} s, "
+        f"max {c['max']:.2f} s (target median < {CUTOVER_TARGET_S:g} s: {c['median'] / CUTOVER_TARGET_S:.2f} of it; "
+        f"contract {CONTRACT_S:g} s: {c['max'] / CONTRACT_S:.3f} of it)",
+        f"  SOA creates/s, {t['streams']} closed-loop SOAs: sync replication {t['sync_creates_per_s']['median']:.1f}, "
+        f"alone {t['alone_creates_per_s']['median']:.1f}; ratio median {t['ratio']['median']:.2f} "
+        f"(min {t['ratio']['min']:.2f}, max {t['ratio']['max']:.2f}; target >= {RATIO_TARGET})",
+        f"  meets target: {res['meets_target']}",
+    ])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description="HA bench: cutover time and sync replication cost")
+    p.add_argument("--cutovers", type=int, default=10)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--duration", type=float, default=15.0)
+    p.add_argument("--streams", type=int, default=4)
+    args = p.parse_args(argv)
+    res = asyncio.run(bench(args))
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / "ha.json"
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    print(report(res))
+    print(f"  wrote {out.relative_to(ROOT)}")
+    return res
+
+
+if __name__ == "__main__":
+    main()
