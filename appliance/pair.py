@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.peers.demo_keys import DEMO_CARRIERS, NPAC_SYSTEM_ID, DemoKeys
-from ha.cable import NullModem
+from ha.cable import NullModem, TcpRelay, UdpCable
 from snmp.demo import DEMO_AUTH, DEMO_HW, DEMO_PRIV, DEMO_USER, HOOKS_DIR
 
 log = logging.getLogger("appliance.pair")
@@ -52,15 +52,21 @@ class Timing:
     dead_time: float = 4.0     # both paths silent this long: the peer is lost
     fence_timeout: float = 10.0
     ack_timeout: float = 2.0
+    notice_first: float = 600.0   # SLR 22/23 users' notices (drills and tests shorten them)
+    notice_every: float = 1800.0
+    selfcheck_every: float = 60.0  # the node's self-test / link-status runs, s
+    snmp_poll: float = 1.0        # the SNMP agent's status reads, s
+    snmp_hooks: float = 10.0      # the SNMP agent's own hook runs, s
 
 
-def _node_toml(side: str, i: int, ports: Ports, keys: DemoKeys) -> str:
+def _node_toml(side: str, i: int, ports: Ports, keys: DemoKeys, timing: Timing = Timing()) -> str:
     lines = [
         "[node]", f'name = "{side}"', f'system_id = "{NPAC_SYSTEM_ID}"', f'role = "{side}"', f'data_dir = "{side}"', "",
         "[cmip]", 'host = "127.0.0.1"', f"port = {ports.cmip[i]}", 'tsap = "4e504143"', 'ssap = "0001"',
         'psap = "00000001"', "",
         "[keys]", f'private_list = "keys/{NPAC_SYSTEM_ID}/{NPAC_SYSTEM_ID}-list1.key.pem"', "key_id = 1", "",
         "[ha]", f'config = "{side}-ha.toml"', "",
+        "[selfcheck]", f'hooks_dir = "{HOOKS_DIR}"', f'hw_sim = "hw-{side}"', f"interval = {timing.selfcheck_every}", "",
     ]
     for sid, (name, types) in DEMO_CARRIERS.items():
         lines += ["[[carrier]]", f'system_id = "{sid}"', f'name = "{name}"',
@@ -70,26 +76,33 @@ def _node_toml(side: str, i: int, ports: Ports, keys: DemoKeys) -> str:
     return "\n".join(lines)
 
 
-def _ha_toml(side: str, i: int, ports: Ports, timing: Timing, serial: str, base: Path) -> str:
+def _ha_toml(side: str, i: int, ports: Ports, timing: Timing, serial: str, base: Path,
+             via: dict[str, tuple[str, int]] | None = None) -> str:
+    """`via`: where this side reaches its peer's heartbeat and replication ports (a relay standing in
+    for the interconnect); default straight to the peer."""
     other = SIDES[1 - i]
+    hb_peer = (via or {}).get("heartbeat", ("127.0.0.1", ports.heartbeat[1 - i]))
+    rep_peer = (via or {}).get("replication", ("127.0.0.1", ports.replication[1 - i]))
     return "\n".join([
         "[ha]", f'node = "{side}"', f'peer = "{other}"', f'role = "{side}"', 'key_file = "ha.key"',
         f"interval = {timing.interval}", f"dead_time = {timing.dead_time}",
+        f"notice_first = {timing.notice_first}", f"notice_every = {timing.notice_every}",
         f'control_socket = "{side}/ha.sock"', f'node_socket = "{side}/control.sock"', "",
-        "[heartbeat]", f'udp_bind = "127.0.0.1:{ports.heartbeat[i]}"', f'udp_peer = "127.0.0.1:{ports.heartbeat[1 - i]}"',
+        "[heartbeat]", f'udp_bind = "127.0.0.1:{ports.heartbeat[i]}"', f'udp_peer = "{hb_peer[0]}:{hb_peer[1]}"',
         f'serial = "{serial}"', "baudrate = 115200", "",
         "[fence]", f'command = ["{sys.executable}", "-m", "ha.sim_fence", "--peer-dir", "{(base / other).resolve()}"]',
         f"timeout = {timing.fence_timeout}", "retry = 5.0", "",
         "[replication]", f'listen = "127.0.0.1:{ports.replication[i]}"',
-        f'peer = "127.0.0.1:{ports.replication[1 - i]}"', 'policy = "async"', f"ack_timeout = {timing.ack_timeout}",
+        f'peer = "{rep_peer[0]}:{rep_peer[1]}"', 'policy = "async"', f"ack_timeout = {timing.ack_timeout}",
         "keepalive = 0.5", "",
     ])
 
 
-def _snmp_toml(side: str, i: int, ports: Ports) -> str:
+def _snmp_toml(side: str, i: int, ports: Ports, timing: Timing = Timing()) -> str:
     return "\n".join([
         "[agent]", 'host = "127.0.0.1"', f"port = {ports.snmp[i]}", f'control_socket = "{side}/control.sock"',
-        f'hooks_dir = "{HOOKS_DIR}"', f'hw_sim = "hw-{side}"', f'state_dir = "{side}/snmp"', "",
+        f'hooks_dir = "{HOOKS_DIR}"', f'hw_sim = "hw-{side}"', f'state_dir = "{side}/snmp"',
+        f"poll_interval = {timing.snmp_poll}", f"hook_interval = {timing.snmp_hooks}", "",
         "[system]", f'name = "npac-{side}"', 'location = "workstation demo"', 'contact = "NPAC operations"', "",
         "[[user]]", f'name = "{DEMO_USER}"', 'auth = "SHA"', f'auth_key = "{DEMO_AUTH}"', 'priv = "AES"',
         f'priv_key = "{DEMO_PRIV}"', "",
@@ -97,7 +110,8 @@ def _snmp_toml(side: str, i: int, ports: Ports) -> str:
     ])
 
 
-def write_pair_config(base: Path, serial: tuple[str, str], ports: Ports = Ports(), timing: Timing = Timing()
+def write_pair_config(base: Path, serial: tuple[str, str], ports: Ports = Ports(), timing: Timing = Timing(),
+                      via: tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]] | None = None
                       ) -> dict[str, dict[str, Path]]:
     """Every configuration file of both sides; keys and the HA key are made once and kept."""
     import json
@@ -117,9 +131,9 @@ def write_pair_config(base: Path, serial: tuple[str, str], ports: Ports = Ports(
             if name != "fence.json" and not (hw / name).exists():
                 (hw / name).write_text(json.dumps(body, indent=2) + "\n")
         files = {"node": base / f"{side}.toml", "ha": base / f"{side}-ha.toml", "snmp": base / f"{side}-snmp.toml"}
-        files["node"].write_text(_node_toml(side, i, ports, keys))
-        files["ha"].write_text(_ha_toml(side, i, ports, timing, serial[i], base))
-        files["snmp"].write_text(_snmp_toml(side, i, ports))
+        files["node"].write_text(_node_toml(side, i, ports, keys, timing))
+        files["ha"].write_text(_ha_toml(side, i, ports, timing, serial[i], base, via[i] if via else None))
+        files["snmp"].write_text(_snmp_toml(side, i, ports, timing))
         out[side] = files
     return out
 
@@ -130,13 +144,16 @@ class Pair:
 
     def __init__(self, base: Path = DEMO_DIR, ports: Ports = Ports(), timing: Timing = Timing(), *,
                  restart: bool = True, reboot_s: float = 8.0, restart_s: float = 2.0, snmp: bool = True,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, interconnect_relays: bool = False):
         self.base = Path(base)
         self.ports, self.timing = ports, timing
         self.restart, self.reboot_s, self.restart_s = restart, reboot_s, restart_s
         self.kinds = ("node", "ha", "snmp") if snmp else ("node", "ha")
         self.env = {**os.environ, **(env or {})}
         self.cable = NullModem()
+        # tests cut the interconnect (heartbeat UDP and replication TCP) apart from the serial cable
+        self.udp_cable: UdpCable | None = UdpCable() if interconnect_relays else None
+        self.relays: list[TcpRelay] = []
         self.files: dict[str, dict[str, Path]] = {}
         self.procs: dict[tuple[str, str], asyncio.subprocess.Process] = {}
         self.held: set[str] = set()
@@ -145,7 +162,16 @@ class Pair:
 
     async def start(self) -> None:
         self.cable.start()
-        self.files = write_pair_config(self.base, self.cable.ends, self.ports, self.timing)
+        via = None
+        if self.udp_cable is not None:
+            await self.udp_cable.start()
+            self.udp_cable.connect(("127.0.0.1", self.ports.heartbeat[0]), ("127.0.0.1", self.ports.heartbeat[1]))
+            self.relays = [TcpRelay(("127.0.0.1", self.ports.replication[1 - i])) for i in range(2)]
+            for relay in self.relays:
+                await relay.start()
+            via = tuple({"heartbeat": self.udp_cable.sides[i], "replication": self.relays[i].address}
+                        for i in range(2))
+        self.files = write_pair_config(self.base, self.cable.ends, self.ports, self.timing, via)  # type: ignore[arg-type]
         for side in SIDES:
             await self.start_side(side)
 
@@ -216,6 +242,16 @@ class Pair:
         for task in list(self._watchers):
             task.cancel()
         self.cable.close()
+        if self.udp_cable is not None:
+            self.udp_cable.close()
+        for relay in self.relays:
+            relay.close()
+
+    def cut_interconnect(self, cut: bool = True) -> None:
+        """The network path between the sides (heartbeat UDP and replication) down or back."""
+        assert self.udp_cable is not None, "started without interconnect_relays"
+        for part in (self.udp_cable, *self.relays):
+            part.cut() if cut else part.restore()
 
     def describe(self) -> str:
         keys = (self.base / "keys").resolve()

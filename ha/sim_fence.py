@@ -3,7 +3,8 @@
 On the appliance `firmware-hooks/fence` powers the peer off. On a workstation the peer is a set of
 processes whose pid files are in DIR (node.pid, ha.pid, snmp.pid): this sends each SIGKILL, waits
 until none is running, and only then prints {"fenced": true}, the same promise a power switch gives:
-the peer cannot write any more. A peer that cannot be confirmed dead is reported unfenced.
+the peer cannot write any more. A peer that cannot be confirmed dead is reported unfenced, and so is
+every call while a file `power-switch-broken` lies beside DIR (drills of a failed fence).
 """
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def _alive(pid: int) -> bool:
 
 
 def fence(peer_dir: Path, timeout: float = 5.0) -> dict[str, object]:
+    if (peer_dir.parent / "power-switch-broken").exists():
+        return {"fence": "sim-power-switch", "peer_dir": str(peer_dir), "fenced": False, "method": "sim-power-off",
+                "detail": "the power switch does not answer"}
     pids = []
     for name in PIDFILES:
         try:

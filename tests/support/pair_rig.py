@@ -97,6 +97,13 @@ async def wait_current_standby(pair: Pair, side: str, live: str, timeout: float 
     raise AssertionError(f"{side} did not catch up with {live}")
 
 
+async def ha_status(pair: Pair, side: str) -> dict[str, Any] | None:
+    try:
+        return await request_async(pair.socket(side, "ha"), "status", timeout=2.0)
+    except ControlError:
+        return None
+
+
 def versions_in_store(path: Path) -> dict[str, int]:
     """TN -> number of subscription versions, read from a node's SQLite file."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
@@ -164,8 +171,11 @@ class SoaLoad:
             await soa.release()
 
 
-async def start_pair(base: Path, timing: Timing = FAST, snmp: bool = False) -> Pair:
-    pair = Pair(base, pair_ports(), timing, restart=False, snmp=snmp, env={"PYTHONUNBUFFERED": "1"})
+async def start_pair(base: Path, timing: Timing = FAST, snmp: bool = False, relays: bool = False,
+                     ports: Ports | None = None) -> Pair:
+    """`ports`: default free ones (with snmp=True give them a trap port: pair_ports() has none)."""
+    pair = Pair(base, ports or pair_ports(), timing, restart=False, snmp=snmp, env={"PYTHONUNBUFFERED": "1"},
+                interconnect_relays=relays)
     await pair.start()
     await wait_roles(pair, {"primary": "primary-live", "dr": "standby"}, timeout=90)
     return pair
