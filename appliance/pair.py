@@ -296,8 +296,8 @@ async def wait_ready(pair: Pair, timeout: float = 60.0) -> None:
     raise TimeoutError(f"the pair did not come up in {timeout:g} s (roles {roles})")
 
 
-async def run_demo(base: Path) -> None:
-    pair = Pair(base)
+async def run_demo(base: Path, ports: Ports = Ports()) -> None:
+    pair = Pair(base, ports)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -319,10 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npac-pair", description="Run the NPAC primary/DR pair on this machine")
     parser.add_argument("--demo", action="store_true", required=True, help="the demo pair under var/demo")
     parser.add_argument("--base", default=str(DEMO_DIR), help=argparse.SUPPRESS)
-    parser.parse_args(argv)
+    parser.add_argument("--ports", help=argparse.SUPPRESS)  # tests: cmip,cmip,snmp,snmp,hb,hb,repl,repl,trap
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ports = Ports()
+    if args.ports:
+        p = [int(x) for x in args.ports.split(",")]
+        ports = Ports((p[0], p[1]), (p[2], p[3]), (p[4], p[5]), (p[6], p[7]), p[8])
     try:
-        asyncio.run(run_demo(Path(parser.parse_args(argv).base)))
+        asyncio.run(run_demo(Path(args.base), ports))
     except OSError as exc:
         print(f"npac-pair: {exc.strerror or exc}", file=sys.stderr)
         return 2
