@@ -21,6 +21,7 @@ from appliance.agent import NpacAgent
 from appliance.lnp.association_info import NAMES
 from appliance.store import Store
 from ha.config import HaConfig
+from ha.drill_watch import CutoverWatch, OwedNotices, journal_digest
 from ha.node_link import LocalNode
 from ha.receiver import ReplicationReceiver
 from ha.replication import ReplicationSender
@@ -48,7 +49,8 @@ class PairMember:
                  go_live: Callable[[], Awaitable[None]], stand_down: Callable[[], Awaitable[None]],
                  notify: Callable[[str, dict[str, Any]], Awaitable[None]],
                  raise_epoch: Callable[[int], Awaitable[None]] | None = None,
-                 on_alarm: Callable[[str, bool, str], None] | None = None):
+                 on_alarm: Callable[[str, bool, str], None] | None = None,
+                 notices: Any = None):
         r = hacfg.replication
         self.cfg = hacfg
         self.store = store
@@ -60,8 +62,16 @@ class PairMember:
                                         ack_timeout=r.ack_timeout, keepalive=r.keepalive,
                                         snapshot_after=r.snapshot_after, on_alarm=self._alarm)
         self.receiver = ReplicationReceiver(store, hacfg.key, node=hacfg.node, peer=r.peer, on_alarm=self._alarm)
+        # the cutover as this node sees it (drill reports), and outage notices owed to carriers that
+        # associate after they went out (UserNotices `notices`: its record file, log and contact)
+        self.watch = CutoverWatch()
+        self.owed = OwedNotices(agent, notices.path, notices.security_log, notices.cfg.contact_number) \
+            if notices is not None else None
+        self._notify_users = notify
+        agent.association_listeners.append(self._associated)
+        agent.request_observers.append(self.watch.request)
         self.link = _Link(store, self.sender, self.receiver, raise_epoch=raise_epoch, drain=self.drain,
-                          notify_users=notify, on_role=self._role_changed)
+                          notify_users=self._notify, on_role=self._role_changed)
         self.link.on_writes = lambda: self._role_changed(self.link.role)
         self.live = False      # the services run and AARQs may be accepted
         self.writable = False  # the services may write (set before they start: they seed and resume)
@@ -97,12 +107,40 @@ class PairMember:
         if self.live:
             self.live = self.writable = False
             await self._stand_down()
+        if self.owed is not None:
+            await self.owed.close()
         await self.receiver.stop()
         await self.sender.close()
 
     async def drain(self) -> None:
         """Switchback (RN10-4): every carrier association released, then whatever is left aborted."""
+        before = [c for c in list(self.agent.connections) if c.assoc.state == "open"]
+        self.watch.drain_started(len(before), self.store.last_sequence())
         await self.agent.release_all()
+        self.watch.drained(len(before), len([c for c in before if c.assoc.state == "open"]),
+                           self.store.last_sequence())
+
+    async def _notify(self, kind: str, details: dict[str, Any]) -> None:
+        await self._notify_users(kind, details)
+        if self.owed is not None:
+            self.owed.noted(kind, details)
+
+    def _associated(self, conn: Any) -> None:
+        self.watch.associated(conn)
+        if self.owed is not None:
+            self.owed.associated(conn, self.live)
+
+    def drill_handlers(self) -> dict[str, Callable[..., Awaitable[Any]]]:
+        """Read-only ops for the drill runner, beside the `ha.*` ops npac-ha drives the node with."""
+        async def marks(since_ms: int = 0) -> dict[str, Any]:
+            return {**self.watch.marks(int(since_ms)), "role": str(self.link.role),
+                    "sequence": self.store.last_sequence(), "epoch": self.store.epoch}
+
+        async def digest(upto: int) -> dict[str, Any]:
+            if not isinstance(upto, int) or upto < 0:
+                raise ValueError("upto must be a journal sequence (0 or more)")
+            return journal_digest(self.store, upto)
+        return {"ha.drill_marks": marks, "ha.journal_digest": digest}
 
     def _role_changed(self, role: Role) -> None:
         self._wanted_live = role in WRITING and self.link.writes
@@ -117,12 +155,16 @@ class PairMember:
                     self.writable = True
                     await self._go_live()
                     self.live = True
+                    self.watch.went_live()
                 else:
                     log.warning("leaving the live role: stopping the NPAC services")
                     self.live = self.writable = False
+                    self.watch.left()
                     await self._stand_down()
         except Exception:
-            log.exception("role change failed; the node stays %s", "live" if self.live else "not live")
+            # a node that could not start its services must not write or take carriers
+            self.writable = self.live = False
+            log.exception("role change failed; the node is not live")
 
     def _alarm(self, name: str, raised: bool, detail: str = "") -> None:
         if raised:
