@@ -16,7 +16,7 @@ from typing import Any
 from appliance.agent import NpacAgent
 from appliance import sdnotify
 from appliance.config import ConfigError, NodeConfig, load_config
-from appliance.control import ControlServer
+from appliance.control import ControlError, ControlServer, request_async
 from appliance.lnp.keys import KeyListError, load_key_list
 from appliance.lnp.oids import OIDS
 from appliance.lnp.security import Directory, Identity, Party
@@ -29,13 +29,18 @@ from appliance.npac.services import NpacServices, lsms_side
 from appliance.node_ha import PairMember
 from appliance.ops.commands import control_handlers
 from appliance.ops.context import OpsContext
+from appliance.ops.meter_records import CUTOVER
+from appliance.ops.meters import meters_installer, meters_of
+from appliance.ops.keys_admin import restore_key_lists
 from appliance.ops.notices import UserNotices
 from appliance.ops.registry import all_commands
+from appliance.ops.selfcheck import RUNNING as SELFCHECKS, SelfChecks
 from appliance.store import Store
 from ha.config import HaConfig
 from ha.config import load_config as load_ha_config
 from ha.control import node_handlers
 from appliance.ops.security_log import SecurityLog
+from appliance.ops.users import Users
 from appliance.osi import ber
 from appliance.osi.association import Address
 from appliance.osi.cmip_filter import MemoryObject, MemoryTree
@@ -95,6 +100,8 @@ def write_demo_config(base: Path = DEMO_DIR, port: int = 10102) -> Path:
         "[node]", 'name = "primary"', f'system_id = "{NPAC_SYSTEM_ID}"', 'role = "primary"', 'data_dir = "primary"', "",
         "[cmip]", 'host = "127.0.0.1"', f"port = {port}", 'tsap = "4e504143"', 'ssap = "0001"', 'psap = "00000001"', "",
         "[keys]", f'private_list = "keys/{NPAC_SYSTEM_ID}/{NPAC_SYSTEM_ID}-list1.key.pem"', "key_id = 1", "",
+        # the simulated hardware `python -m snmp.agent --demo` reads too (snmp/demo.py)
+        "[selfcheck]", 'hw_sim = "hw"', "",
     ]
     for sid, (name, types) in DEMO_CARRIERS.items():
         lines += ["[[carrier]]", f'system_id = "{sid}"', f'name = "{name}"',
@@ -142,12 +149,18 @@ class LiveServices:
     async def start(self) -> None:
         a = self.agent
         self._agent_state = (dict(a.handlers), dict(a.mounts), list(a.association_listeners))
-        services = NpacServices(a, self.cfg.data_dir / "npac.sqlite", installers=self.INSTALLERS, store=self.store)
+        services = NpacServices(a, self.cfg.data_dir / "npac.sqlite", store=self.store,
+                                installers=(*self.INSTALLERS, meters_installer(self.cfg.name)))
         services.writer.gate = self.gate
         await services.start()
         for line in await seed_from_config(services.installed[0], self.store, self.cfg, services.clock_ms()):
             log.info("first start: created %s", line)
         self.services = services
+
+    def service_levels(self) -> Any:
+        """The Exhibit G meters of the current month for the status document (None unless live)."""
+        meters = meters_of(self.services) if self.services is not None else None
+        return meters.status_levels() if meters is not None else None
 
     async def stop(self) -> None:
         services, self.services = self.services, None
@@ -168,33 +181,59 @@ def load_pair(cfg: NodeConfig) -> HaConfig | None:
     return hacfg
 
 
+async def poll_ha(hacfg: HaConfig, monitor: NodeMonitor, every: float = 1.0) -> None:
+    """npac-ha's view (peer, heartbeat paths) for the status document, read once a second."""
+    while True:
+        try:
+            monitor.take_ha_report(await request_async(hacfg.control_socket, "status", timeout=2.0))
+        except ControlError:
+            monitor.take_ha_report(None)
+        await asyncio.sleep(every)
+
+
 async def run_node(cfg: NodeConfig) -> None:
     hacfg = load_pair(cfg)
     agent, security_log = build_agent(cfg)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(str(cfg.data_dir / "npac.sqlite"))
+    for problem in restore_key_lists(store, agent.directory):  # lists and retirements made at the console
+        log.warning("key list not restored: %s", problem)
     # the monitor sees every security record on its way to the log (counters for the status document)
     monitor = NodeMonitor(cfg, agent.security_log, epoch=lambda: store.epoch, last_sequence=store.last_sequence)
+    selfchecks = SelfChecks.for_node(cfg, monitor)  # its [selfcheck] settings checked before anything starts
     agent.security_log = monitor.record
     notices = UserNotices(cfg, agent, security_log)
+
+    def cutover_record(start_ms: int, end_ms: int, details: dict[str, Any]) -> None:
+        meters = meters_of(live.services) if live.services is not None else None
+        if meters is not None:
+            meters.record_event(CUTOVER, start_ms, end_ms, {"database": details.get("database", {})})
+    notices.on_cutover = cutover_record
     pair: PairMember | None = None
     live = LiveServices(cfg, agent, store)
+    monitor.service_levels = live.service_levels
     if hacfg is not None:
-        pair = PairMember(hacfg, store, agent, go_live=live.start, stand_down=live.stop, notify=notices.notify)
+        pair = PairMember(hacfg, store, agent, go_live=live.start, stand_down=live.stop, notify=notices.notify,
+                          notices=notices)
         live.gate = pair
         agent.availability = pair.availability
         monitor.pair = pair
         await pair.start()
     else:
         await live.start()
-    ctx = OpsContext(cfg, live, security_log, monitor=monitor, ha=pair, notices=notices)
+    ctx = OpsContext(cfg, live, security_log, monitor=monitor, ha=pair, notices=notices,
+                     users=Users.for_node(live, security_log))
+    ctx.extras[SELFCHECKS] = selfchecks
+    selfchecks.start()
     handlers: dict[str, Any] = {"status": lambda: monitor.status(agent).to_dict()}
     if pair is not None:
         handlers.update(node_handlers(pair.link))
+        handlers.update(pair.drill_handlers())
     handlers.update(control_handlers(ctx, all_commands()))
     control = ControlServer(cfg.control_socket, handlers)
     await agent.serve(cfg.cmip_host, cfg.cmip_port)
     await control.start()
+    poller = asyncio.ensure_future(poll_ha(hacfg, monitor)) if hacfg is not None else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -202,6 +241,9 @@ async def run_node(cfg: NodeConfig) -> None:
     print(describe(cfg, hacfg), flush=True)  # only now: a supervisor may stop us as soon as it reads this
     sdnotify.ready(f"listening for CMIP on {cfg.cmip_host}:{cfg.cmip_port}")
     await stop.wait()
+    if poller is not None:
+        poller.cancel()
+    await selfchecks.close()
     await control.close()
     await agent.close()
     if pair is not None:

@@ -4,12 +4,14 @@
 audit trail is the record of truth), and the monitor counts violations and refusals and remembers
 when each association was established. `status(agent)` then reads the open associations from the
 agent, and the epoch and last journal sequence from the store (functions the node passes in).
-Heartbeats, replication lag, links and self-checks belong to other processes (the HA manager, the
-firmware hooks); until they report here those parts stay at their "unknown" defaults.
+Peer, heartbeat paths and replication come from the HA manager, links and self-checks from the
+node's own runs of the firmware hooks (appliance.ops.selfcheck); until they report here those parts
+stay at their "unknown" defaults.
 """
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
@@ -18,7 +20,8 @@ from appliance.agent import NpacAgent
 from appliance.config import NodeConfig
 from appliance.lnp.secure_association import SecureEndpoint
 from appliance.status import (
-    SECURITY_KINDS, SYSTEM_TYPES, Association, Replication, SecurityCounters, ServiceLevels, StatusBoard, utc_text,
+    ROLES, SECURITY_KINDS, SYSTEM_TYPES, Association, HeartbeatPath, Link, Peer, Replication, SecurityCounters,
+    SelfCheck, ServiceLevels, StatusBoard, utc_text,
 )
 
 # Until the HA manager decides roles, the configured one stands: the primary is live, the DR follows.
@@ -50,6 +53,46 @@ class NodeMonitor:
         self.security = SecurityCounters()
         self.established: dict[str, str] = {}  # peer "address:port" -> when its association opened
         self.pair: Any = None  # appliance.node_ha.PairMember on a node of the pair
+        self.ha_report: dict[str, Any] | None = None  # npac-ha's last report (peer, heartbeat paths)
+        self._path_up: dict[str, bool] = {}
+        self.path_losses: dict[str, int] = {}
+        self.service_levels: Callable[[], ServiceLevels | None] | None = None  # the meters, when live
+        # the last self-test and link-status run (appliance.ops.selfcheck.SelfChecks)
+        self.self_checks: list[SelfCheck] = []
+        self.links: list[Link] = []
+
+    def take_ha_report(self, report: dict[str, Any] | None) -> None:
+        """npac-ha's report, polled by the node; path losses counted here (up -> down)."""
+        self.ha_report = report
+        for name, path in ((report or {}).get("paths") or {}).items():
+            up = bool(path.get("up"))
+            if self._path_up.get(name) and not up:
+                self.path_losses[name] = self.path_losses.get(name, 0) + 1
+            self._path_up[name] = up
+
+    def peer(self) -> Peer:
+        report = self.ha_report
+        if self.pair is None:
+            return Peer()
+        if report is None:
+            return Peer(name=self.pair.cfg.peer, role="unknown", state="unknown")
+        peer = report.get("peer") or {}
+        role = str(peer.get("role") or "unknown")
+        return Peer(name=self.pair.cfg.peer, role=role if role in ROLES else "unknown",
+                    state="unreachable" if report.get("peer_lost") or not peer else "reachable")
+
+    def heartbeat(self) -> list[HeartbeatPath]:
+        report = self.ha_report
+        if report is None:
+            return []
+        out = []
+        now = time.monotonic()  # npac-ha reports CLOCK_MONOTONIC readings, the same clock on this machine
+        for name, path in sorted((report.get("paths") or {}).items()):
+            heard = path.get("last_heard")
+            out.append(HeartbeatPath(name=name, state="up" if path.get("up") else "down",
+                                     last_heard=round(max(0.0, now - heard), 3) if heard else None,
+                                     losses=self.path_losses.get(name, 0)))
+        return out
 
     def record(self, event: str, **fields: Any) -> Any:
         """The security logger the agent is given: log, then count."""
@@ -107,7 +150,9 @@ class NodeMonitor:
         return StatusBoard(
             node=self.cfg.name, system_id=self.cfg.system_id, role=self.role(),
             epoch=self.epoch(), started=self.started, software=software_revision(), generated=utc_text(now),
-            replication=self.replication(),
-            associations=self.associations(agent), service_levels=ServiceLevels(month=now.strftime("%Y-%m")),
+            replication=self.replication(), peer=self.peer(), heartbeat=self.heartbeat(),
+            associations=self.associations(agent),
+            service_levels=(self.service_levels and self.service_levels()) or ServiceLevels(month=now.strftime("%Y-%m")),
             security=SecurityCounters(**vars(self.security)),
+            self_checks=list(self.self_checks), links=list(self.links),
         )

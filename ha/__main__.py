@@ -1,7 +1,7 @@
 """`python -m ha --config FILE`: the npac-ha process (one systemd unit): heartbeats on both paths,
 role decisions, fencing, and the node driven over its control socket. The console and the SNMP
 agent use this process's own control socket (status, confirm_promotion, switchback,
-cancel_switchback). A bad configuration gets one line on stderr and exit code 2."""
+cancel_switchback; drill.crash and drill.end for the unplanned-failover drill). A bad configuration gets one line on stderr and exit code 2."""
 from __future__ import annotations
 
 import argparse
@@ -10,8 +10,10 @@ import logging
 import signal
 import sys
 
+from appliance import sdnotify
 from ha.config import ConfigError, HaConfig, load_config
 from ha.control import SocketNode, serve_jsonl
+from ha.drill_crash import crash_process_serving
 from ha.fence import FenceResult, run_fence
 from ha.heartbeat import Heartbeats, SerialPath, UdpPath
 from ha.manager import HaManager, Settings
@@ -33,8 +35,13 @@ def build(cfg: HaConfig) -> HaManager:
         return await probe(cfg.replication.peer, cfg.key, cfg.node)
 
     settings = Settings(cfg.node, cfg.peer, cfg.preferred, interval=cfg.interval, dead_time=cfg.dead_time,
-                        fence_retry=cfg.fence_retry)
-    return HaManager(settings, SocketNode(cfg.node_socket), heartbeats, fence=fence, probe=ask_peer)
+                        fence_retry=cfg.fence_retry, notice_first=cfg.notice_first, notice_every=cfg.notice_every)
+
+    async def crash_node() -> int:
+        return crash_process_serving(cfg.node_socket)
+
+    return HaManager(settings, SocketNode(cfg.node_socket), heartbeats, fence=fence, probe=ask_peer,
+                     crash_node=crash_node)
 
 
 async def serve(cfg: HaConfig) -> None:
@@ -42,6 +49,7 @@ async def serve(cfg: HaConfig) -> None:
     control = await serve_jsonl(cfg.control_socket, manager.handlers())
     await manager.start()
     log.info("npac-ha %s (%s) running; peer %s", cfg.node, "primary" if cfg.preferred else "dr", cfg.peer)
+    sdnotify.ready(f"heartbeats to {cfg.peer} running")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -63,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"npac-ha: {exc}\n")
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sdnotify.journal_logging("npac-ha")
     asyncio.run(serve(cfg))
     return 0
 

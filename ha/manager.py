@@ -12,7 +12,9 @@ endpoint (`probe`): a higher epoch (this node steps down) and "nobody leads" (th
 cold-start election). A heartbeat alone never moves a role.
 
 Operators (the console, over the manager's control socket) can confirm a promotion (counted only
-while both paths are lost, roles.py) and request or cancel a switchback.
+while both paths are lost, roles.py) and request or cancel a switchback. The unplanned-failover
+drill (ha.drills) makes the live side play a crashed machine: `drill_crash` silences heartbeats and
+SIGKILLs the node; nothing else decides until `drill_end` or a restart.
 """
 from __future__ import annotations
 
@@ -427,9 +429,9 @@ class HaManager:
             raise ControlError("this npac-ha cannot stop its node process")
         if self.state.role not in WRITING:
             raise ControlError(f"the crash drill runs on the live side; this side is {self.state.role}")
-        ns = self._status
         self.drill_crashed_ms = self.wall_ms()
         self.heartbeats.local = None
+        ns = await self._call(self.node.status()) or self._status  # what it had committed, last thing
         try:
             pid = await self.crash_node()
         except Exception as exc:
@@ -448,6 +450,7 @@ class HaManager:
         peer = self.heartbeats.peer
         return {
             "node": self.settings.node, "role": str(self.state.role), "peer_lost": self.state.peer_lost,
+            "preferred": self.settings.preferred,
             "paths": {name: asdict(st) for name, st in self.heartbeats.states().items()},
             "peer": asdict(peer) if peer else None, "alarms": dict(self.alarms), "cutover": dict(self.cutover),
             "database": dict(self.database_status),

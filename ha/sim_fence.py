@@ -33,6 +33,18 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _peers_process(pid: int, peer_dir: Path) -> bool:
+    """The pid file may be stale and its number reused: only a process started with one of the peer
+    side's configuration files (<base>/<side>*.toml) is the peer's."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = fh.read().split(b"\0")
+    except OSError:
+        return False
+    prefix = str(peer_dir.resolve()).encode()
+    return any(a.startswith(prefix) and a.endswith(b".toml") for a in args)
+
+
 def fence(peer_dir: Path, timeout: float = 5.0) -> dict[str, object]:
     if (peer_dir.parent / "power-switch-broken").exists():
         return {"fence": "sim-power-switch", "peer_dir": str(peer_dir), "fenced": False, "method": "sim-power-off",
@@ -40,9 +52,11 @@ def fence(peer_dir: Path, timeout: float = 5.0) -> dict[str, object]:
     pids = []
     for name in PIDFILES:
         try:
-            pids.append(int((peer_dir / name).read_text().strip()))
+            pid = int((peer_dir / name).read_text().strip())
         except (OSError, ValueError):
             continue
+        if _peers_process(pid, peer_dir):
+            pids.append(pid)
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
 import sys
@@ -23,8 +22,8 @@ from pysnmp.carrier.error import CarrierError
 
 from appliance import sdnotify
 from appliance.control import ControlError, request_async
-from appliance.hooks import HookResult, run_hook
-from appliance.status import Link, SelfCheck, StatusBoard, StatusError, from_json, utc_text
+from appliance.ops.selfcheck import HookSettings, read_hooks, unknown_lines
+from appliance.status import Link, SelfCheck, StatusBoard, StatusError
 from snmp.config import AgentConfig, ConfigError, load_config
 from snmp.demo import write_demo_config
 from snmp.engine import AgentEngine
@@ -46,6 +45,9 @@ class SnmpAgent:
         self.hook_links: list[Link] = []
         self.hook_checks: list[SelfCheck] = []
         self.checks_ran: str | None = None
+        self.hooks = HookSettings(hooks_dir=cfg.hooks_dir, hw_sim=cfg.hw_sim, interval=cfg.hook_interval,
+                                  timeout=cfg.hook_timeout, mounts=cfg.mounts, interconnect=cfg.interconnect,
+                                  serial=cfg.serial)
         self.snapshot = Snapshot({})
         self.engine = AgentEngine(cfg, lambda: self.snapshot)
         self.system = SystemInfo(
@@ -70,39 +72,14 @@ class SnmpAgent:
             self.refresh()
 
     async def run_hooks(self, refresh: bool = True) -> None:
-        selftest_args = [arg for m in self.cfg.mounts for arg in ("--mount", m)]
-        link_args = [arg for i in self.cfg.interconnect for arg in ("--interconnect", i)]
-        link_args += [arg for d in self.cfg.serial for arg in ("--serial", d)]
-        kwargs = {"timeout": self.cfg.hook_timeout, "hw_sim": self.cfg.hw_sim}
-        selftest, links = await asyncio.gather(
-            asyncio.to_thread(run_hook, self.cfg.hooks_dir, "selftest", selftest_args, **kwargs),
-            asyncio.to_thread(run_hook, self.cfg.hooks_dir, "link-status", link_args, **kwargs))
-        checks = self._parse(selftest, "checks", SelfCheck)
-        found = self._parse(links, "links", Link)
-        failed = [r.failed_check() for r in (selftest, links) if not r.ok]
-        self.hook_checks = (checks or []) + [from_json(SelfCheck, f, "hook") for f in failed]
-        if found is not None:
-            self.hook_links = found
-        else:  # the state of the lines is no longer known; their rows stay (new objects: the tracker
-            # still holds the previous reading)
-            self.hook_links = [dataclasses.replace(link, oper="unknown") for link in self.hook_links]
-        self.checks_ran = utc_text()
+        readings = await read_hooks(self.hooks)
+        self.hook_checks = readings.checks
+        # a failed link-status: the state of the lines is no longer known; their rows stay (new
+        # objects: the tracker still holds the previous reading)
+        self.hook_links = readings.links if readings.links is not None else unknown_lines(self.hook_links)
+        self.checks_ran = readings.ran
         if refresh:
             self.refresh()
-
-    @staticmethod
-    def _parse(result: HookResult, key: str, cls: type) -> list | None:
-        """The hook's list, or None (and the result marked failed) when its JSON has the wrong shape."""
-        if not result.ok:
-            return None
-        items = result.data.get(key)
-        try:
-            if not isinstance(items, list):
-                raise StatusError(f"no '{key}' list")
-            return [from_json(cls, item, f"{result.hook}.{key}[{i}]") for i, item in enumerate(items)]
-        except StatusError as exc:
-            result.ok, result.error = False, f"printed JSON of the wrong shape ({exc})"[:200]
-            return None
 
     def observed(self) -> Observed:
         links = {link.name: link for link in self.board.links}

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appliance.lnp.oids import OIDS
-from appliance.lnp.values import attribute_tlv, lrn_octets
+from appliance.lnp.values import attribute_plain, attribute_tlv, lrn_octets
 from appliance.npac import audit_interface as wire
-from appliance.npac.audits import AuditService, install_audits
+from appliance.npac.audits import AuditService, install_audits, tn_blocks
 from appliance.npac.lsms_wire import version_dn
 from appliance.npac.sv_codec import subscriptions_dn
 from appliance.osi import cmip
@@ -267,3 +269,97 @@ def test_npac_initiated_audit_and_cancellation(tmp_path, keys_dir):
         await rig.services.timers.run_due()
         assert AUDITS.all(rig.store) == []
     run(tmp_path, keys_dir, body)
+
+
+def audit_changes(received) -> list[dict[str, tuple]]:
+    """The audit attributeValueChanges a SOA got, each as {attribute: (old, new)} (old None if absent)."""
+    out = []
+    for r in received:
+        if r.name != "attributeValueChange":
+            continue
+        items = {}
+        for item in r.info["attributeValueChangeDefinition"]:
+            name = OIDS.by_oid(str(item["attributeId"]["globalForm"])).name
+            old = item.get("oldAttributeValue")
+            items[name] = (None if old is None else attribute_plain(name, bytes(old)),
+                           attribute_plain(name, bytes(item["newAttributeValue"])))
+        out.append(items)
+    return out
+
+
+def test_audit_progress_notifications_L36012_L36030(tmp_path, keys_dir):
+    """GDMO subscriptionAudit behaviour (seed L36012-36030, attributes 52/53/58 L38334-38512; 05 §6.2.1
+    "extra behaviour"; R8-11 progress): the NPAC sets subscriptionAuditNumberOfTNs from the request's
+    criteria and sends the requester an attributeValueChange; after every
+    subscriptionAuditTN-NotificationNumber TNs audited it raises subscriptionAuditNumberOfTNsComplete by
+    exactly that number with another attributeValueChange; the change of status to complete is one
+    too; all of them between objectCreation and subscriptionAuditResults (6.2.1 d, n)."""
+    async def body(rig, audits):
+        tns = [f"30355512{n:02d}" for n in (10, 20, 30, 40, 50)]
+        for tn in tns:
+            await active_port(rig, tn)
+        audits.notification_number = 2
+        soa = await rig.soa(NEW)
+        gets_before = sum(r.kind == "get" for r in rig.lsms[OLD].received)
+        await rig.settle()
+        seen = len(soa.received)  # the ports' own notifications
+        created = await soa.request(audit_request())
+        assert created.ok, created.error_name
+        shown = dict(created.result.attributes)
+        assert shown[OIDS.attribute("subscriptionAuditTN-NotificationNumber").oid] == attribute_tlv(
+            "subscriptionAuditTN-NotificationNumber", 2)
+        await soa.wait_for("objectDeletion")
+        names = [r.name for r in soa.received[seen:]]
+        assert names == ["objectCreation"] + ["attributeValueChange"] * 4 + [
+            "subscriptionAuditResults", "objectDeletion"]
+        assert audit_changes(soa.received[seen:]) == [
+            {"subscriptionAuditNumberOfTNs": (0, 5)},
+            {"subscriptionAuditNumberOfTNsComplete": (0, 2)},
+            {"subscriptionAuditNumberOfTNsComplete": (2, 4)},
+            {"subscriptionAuditStatus": ("in-progress", "complete"),
+             "subscriptionAuditNumberOfTNsComplete": (4, 5)},
+        ]
+        [result] = soa.notifications("subscriptionAuditResults")
+        assert result.info["status"] == "success"
+        # three blocks of the range (2 + 2 + 1 TNs), each one scoped/filtered M-GET per LSMS (6.2.1 g)
+        assert sum(r.kind == "get" for r in rig.lsms[OLD].received) - gets_before == 3
+        [row] = AUDITS.all(rig.store)
+        assert (row["tns_total"], row["tns_complete"]) == (5, 5)
+    run(tmp_path, keys_dir, body)
+
+
+def test_progress_blocks_still_find_what_only_an_lsms_holds(tmp_path, keys_dir):
+    """Cutting the range into progress blocks must not hide a version the NPAC lacks (6.2.1 i,
+    tn-version-missing-NPAC) wherever in the range it lies."""
+    async def body(rig, audits):
+        version_id = await active_port(rig)
+        await active_port(rig, "3035551210")
+        tamper(rig, version_id)  # EXTRA_TN 3035551250 lies beyond the last block's NPAC TN
+        audits.notification_number = 1
+        soa = await rig.soa(NEW)
+        await rig.settle()
+        seen = len(soa.received)
+        assert (await soa.request(audit_request())).ok
+        await soa.wait_for("objectDeletion")
+        reports = {(r.info["lsms-service-prov-id"], r.info["tn"]) for r in
+                   soa.notifications("subscriptionAudit-DiscrepancyRpt")}
+        assert reports == {(OLD, TN), (THIRD, TN), (THIRD, EXTRA_TN)}
+        assert [c.get("subscriptionAuditNumberOfTNsComplete") for c in audit_changes(soa.received[seen:])] == [
+            None, (0, 1), (1, 2), None]
+    run(tmp_path, keys_dir, body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 9_990), st.integers(0, 60), st.sets(st.integers(0, 60)), st.integers(1, 7))
+def test_tn_blocks_cover_the_range_and_count_every_selected_tn(start, width, offsets, size):
+    tn_start, tn_stop = f"30355{start:05d}", f"30355{start + width:05d}"
+    selected = sorted(f"30355{start + o:05d}" for o in offsets if o <= width)
+    blocks = tn_blocks(tn_start, tn_stop, selected, size)
+    assert blocks[0][0] == tn_start and blocks[-1][1] == tn_stop
+    for (_, hi, _), (lo, _, _) in zip(blocks, blocks[1:]):
+        assert int(lo) == int(hi) + 1  # contiguous, no gap and no overlap
+    assert all(lo <= hi for lo, hi, _ in blocks)
+    assert [n for _, _, n in blocks[:-1]] == [size] * (len(blocks) - 1)
+    for lo, hi, n in blocks:
+        assert sum(lo <= tn <= hi for tn in selected) == n
+    assert sum(n for _, _, n in blocks) == len(selected)

@@ -146,6 +146,8 @@ def test_partial_failure_resends_only_to_the_silent_lsms_then_resend(tmp_path, k
             v = rig.add_version(TN)
             rig.side.broadcaster.start(v.version_id, BroadcastOp.CREATE, None)
             await eventually(lambda: all(creates(s) for s in sims))
+            # the answers travel in real time: the clock moves only once the NPAC has taken them
+            await eventually(lambda: [state(rig, v.version_id, sp) for sp in ALL[:2]] == ["succeeded"] * 2)
             await walk_retries(rig, 8)
             await eventually(lambda: rig.completions)
             assert rig.completions == [(v.version_id, ("0001", "0002"), ("0003",))]

@@ -10,7 +10,10 @@ import pytest
 from appliance.lnp.values import lrn_octets
 from appliance.npac.history import History, install_history
 from appliance.npac.mass_update import MassUpdateRefused, MassUpdates, install_mass_updates
+from appliance.npac.model import Status
+from appliance.peers.soa import routing
 from appliance.store.network import NPA_NXX
+from appliance.store.versions import VERSIONS
 from tests.support.npac_rig import DAY, LRN, NEW, NPA_NXXS, OLD, THIRD, TN, active_port, pending_port, start_npac
 
 NEW_LRN = "3035550011"
@@ -107,4 +110,45 @@ def test_npa_split_with_permissive_dialing(tmp_path, keys_dir):
         assert mass.current_tn(TN) == TN
         with pytest.raises(MassUpdateRefused):
             await mass.start_split("303555", "720", start, end)
+    run(tmp_path, keys_dir, body)
+
+
+def test_soa_requests_in_the_old_npa_are_accepted_during_permissive_dialing_RN3_2(tmp_path, keys_dir):
+    """RN3-1 (L9697) / RN3-2 (L9705): during the permissive dialing period a SOA may name a TN in the
+    old or the new NPA; the NPAC takes the old-NPA TN as its new-NPA twin and answers (replies, query
+    results, the version it creates, what it downloads) with the new NPA only. After the period
+    (RN3-3, L9713) the old NPA-NXX is gone and an old-NPA TN is refused like any unknown NPA-NXX."""
+    async def body(rig, mass):
+        rig.services.writer.run_now("ids", lambda tx: [tx.next_id("npa_nxx") for _ in NPA_NXXS])
+        start = rig.clock()
+        await mass.start_split("303555", "720", start, start + 30 * DAY)
+        old, new = await rig.soa(OLD), await rig.soa(NEW)
+        due = rig.clock() + 2 * DAY
+        created = await old.old_sp_create(TN, NEW, due, True)  # old NPA
+        assert created.ok, created.error
+        assert created.reply["invalid-data"]["chc1"] == {"subscription-version-tn": "7205551234"}  # new NPA
+        joined = await new.new_sp_create("7205551234", OLD, due, routing(LRN[NEW]))  # new NPA, same port
+        assert joined.ok, joined.error
+        await rig.settle()
+        [version] = VERSIONS.for_tn(rig.store, "7205551234")
+        assert not VERSIONS.for_tn(rig.store, TN)
+        for tn in (TN, "7205551234"):  # a query by either NPA finds it, and answers with the new one
+            found = await old.query(tn=tn)
+            assert found.ok, found.error
+            assert [(v["subscriptionTN"], v["subscriptionVersionId"]) for v in found.reply] == [
+                ("7205551234", version["version_id"])]
+        activated = await new.activate(TN)  # old NPA again
+        assert activated.ok, activated.error
+        await rig.settle()
+        assert rig.status(version["version_id"]) is Status.ACTIVE
+        for lsms in ALL:  # downloaded with the new NPA only
+            held = rig.lsms[lsms].mib.versions()
+            assert "7205551234" in held and TN not in held
+        ranged = await new.modify(("3035551234", "1234"), {"billing_id": "B123"})  # a range in the old NPA
+        assert ranged.ok, ranged.error
+        rig.clock.advance(30 * DAY)
+        assert await mass.end_due_splits() == ["303555"]
+        late = await old.old_sp_create("3035551235", NEW, rig.clock() + 2 * DAY, True)
+        assert not late.ok and not VERSIONS.for_tn(rig.store, "7205551235")
+        assert (await old.query(tn=TN)).reply == []
     run(tmp_path, keys_dir, body)

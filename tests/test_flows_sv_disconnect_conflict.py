@@ -58,7 +58,8 @@ def test_6_4_6_1_immediate_disconnect(tmp_path, keys_dir, mode):
             assert rig.broadcaster.rounds[-1] == (version_id, BroadcastOp.DELETE, (NEW, OLD, THIRD))
         else:  # the M-DELETE by TN removed it from every LSMS
             assert all(TN not in sim.mib.versions() for sim in rig.lsms.values())
-        assert rig.seen() == [(OLD, DONOR, 1), (OLD, SAVC, 1), (NEW, SAVC, 1), (OLD, SAVC, 1), (NEW, SAVC, 1)]
+        # 6.4.6.1 f, l, s: the status notices go to the current SP's SOA alone; h: the donor's (0002) its own
+        assert rig.seen() == [(OLD, DONOR, 1), (NEW, SAVC, 1), (NEW, SAVC, 1)]
         (donor,) = old.notifications(DONOR)
         assert (donor.info["tn"], donor.info["service-prov-customer-disconnect-date"],
                 donor.info["service-prov-effective-release-date"]) == (TN, "20260102120000Z", "20260102120000Z")
@@ -90,7 +91,7 @@ def test_6_4_6_2_disconnect_with_effective_release_date(tmp_path, keys_dir, mode
         assert (await new.disconnect(version_id, T0 + DAY, release)).ok
         await rig.settle()
         assert rig.status(version_id) is S.DISCONNECT_PENDING
-        assert rig.seen() == [(OLD, SAVC, 1), (NEW, SAVC, 1)]
+        assert rig.seen() == [(NEW, SAVC, 1)]  # to the current SP's SOA alone, as 6.4.6.1 f
         assert [t["due_ms"] for t in TIMERS.for_version(rig.store, version_id)
                 if t["kind"] == "deferred-disconnect"] == [release]
         assert await rig.advance(3 * DAY - H) == 0
@@ -100,6 +101,8 @@ def test_6_4_6_2_disconnect_with_effective_release_date(tmp_path, keys_dir, mode
         assert rig.status(version_id) is S.OLD
         assert [r.values["subscriptionVersionStatus"] for r in new.notifications(SAVC)][-3:] == [
             (S.ACTIVE, S.DISCONNECT_PENDING), (S.DISCONNECT_PENDING, S.SENDING), (S.SENDING, S.OLD)]
+        assert not [r for r in old.notifications(SAVC) if r.values["subscriptionVersionStatus"][0] in (
+            S.ACTIVE, S.DISCONNECT_PENDING, S.SENDING) and r.values["subscriptionVersionStatus"][1] != S.ACTIVE]
     run(tmp_path, keys_dir, body, mode)
 
 

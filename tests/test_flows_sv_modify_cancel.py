@@ -64,11 +64,12 @@ def test_6_4_3_1_current_sp_modifies_the_active_version(tmp_path, keys_dir, mode
         v2 = rig.version(2)
         assert (v2["class_dpc"], v2["cnam_ssn"], v2["modifies_version_id"], v2["download_reason"]) == (
             "004005006", 9, first, 2)
-        assert rig.seen(OC) == [(OLD, OC, 2), (NEW, OC, 2)]
+        # 6.4.3.1 f, h, o: only the current SOA hears of the modify ("NPAC -> current SOA")
+        assert rig.seen(OC) == [(NEW, OC, 2)]
         # the machine retires the previous version (T22) within the step that activates the new one
         assert [(r.sp, r.version_id, r.values["subscriptionVersionStatus"]) for r in rig.order if r.name == SAVC] == [
-            (OLD, first, (S.ACTIVE, S.OLD)), (NEW, first, (S.ACTIVE, S.OLD)),
-            (OLD, 2, (S.SENDING, S.ACTIVE)), (NEW, 2, (S.SENDING, S.ACTIVE))]
+            (NEW, first, (S.ACTIVE, S.OLD)), (NEW, 2, (S.SENDING, S.ACTIVE))]
+        assert not [r for r in rig.order if r.sp == OLD]
         rows = (await old.query(tn=TN)).reply
         assert [(r["subscriptionVersionId"], r["subscriptionVersionStatus"], r["subscriptionCLASS-DPC"])
                 for r in rows] == [(first, S.OLD, "001002003"), (2, S.ACTIVE, "004005006")]
@@ -102,7 +103,9 @@ def test_6_4_4_modify_prior_to_activate_by_m_action(tmp_path, keys_dir):
         assert (await old.modify(version_id, {"old_sp_authorization": False})).ok
         await rig.settle()
         assert rig.status(version_id) is S.CONFLICT
-        assert rig.seen() == [(OLD, SAVC, 1), (NEW, SAVC, 1)]
+        # 6.4.4 f-m: the status change to the old then the new SOA, then the changed data likewise
+        assert rig.seen() == [(OLD, SAVC, 1), (NEW, SAVC, 1), (OLD, AVC, 1), (NEW, AVC, 1)]
+        assert old.notifications(AVC)[-1].values["subscriptionOldSP-Authorization"] == (True, False)
     run(tmp_path, keys_dir, body)
 
 

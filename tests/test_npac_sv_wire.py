@@ -4,6 +4,8 @@ notifications (accessControlParameter, GDMO L40410)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from appliance.lnp import asn1
 from appliance.lnp.oids import OIDS
@@ -11,9 +13,8 @@ from appliance.lnp.secure_association import event_access_control
 from appliance.npac import notices, sv_actions
 from appliance.npac.effects import Notification
 from appliance.npac.model import Status, SubscriptionVersion
-from appliance.npac.sv_codec import (
-    ATTRIBUTES, BY_OID, BadValue, dpc_octets, dpc_text, gt, lrn_octets, lrn_text, ms_of, version_attributes,
-)
+from appliance.lnp.values import BadValue, dpc_digits, dpc_octets, gtime, lrn_digits, lrn_octets, ms_of
+from appliance.npac.sv_codec import ATTRIBUTES, BY_OID, version_attributes
 
 T0 = 1_767_268_800_000
 AC = bytes.fromhex("a0030101ff")  # stands for an LnpAccessControl TLV: only its place is checked here
@@ -21,15 +22,15 @@ AC = bytes.fromhex("a0030101ff")  # stands for an LnpAccessControl TLV: only its
 
 def test_lrn_is_packed_bcd_and_dpc_one_octet_per_group():
     assert lrn_octets("3035550001") == bytes.fromhex("3035550001")
-    assert lrn_text(bytes.fromhex("3035550001")) == "3035550001"
-    assert dpc_octets("001002255") == b"\x01\x02\xff" and dpc_text(b"\x01\x02\xff") == "001002255"
-    for bad in (lambda: lrn_octets("303555"), lambda: lrn_text(b"\xff" * 5), lambda: dpc_octets("001002256")):
+    assert lrn_digits(bytes.fromhex("3035550001")) == "3035550001"
+    assert dpc_octets("001002255") == b"\x01\x02\xff" and dpc_digits(b"\x01\x02\xff") == "001002255"
+    for bad in (lambda: lrn_octets("303555"), lambda: lrn_digits(b"\xff" * 5), lambda: dpc_octets("001002256")):
         with pytest.raises(BadValue):
             bad()
 
 
 def test_times_are_utc_seconds_and_any_x680_form_is_read():
-    assert gt(T0 + 999) == "20260101120000Z"
+    assert gtime(T0 + 999) == "20260101120000Z"
     assert ms_of("20260101120000Z") == ms_of("202601011200Z") == ms_of("20260101070000-0500") == T0
     with pytest.raises(BadValue):
         ms_of("2026-01-01")
@@ -68,3 +69,29 @@ def test_x721_notifications_carry_the_access_control_as_a_management_extension()
     plain = asn1.to_plain(asn1.decode("AttributeValueChangeInfo", info))
     assert plain["attributeValueChangeDefinition"][0]["attributeId"] == {
         "globalForm": OIDS.attribute("subscriptionNewSP-DueDate").oid}
+
+
+@given(st.text("0123456789", min_size=10, max_size=10))
+def test_lrn_packed_bcd_round_trips(digits):
+    """06 §D.4 #8 reading: ten digits <-> five packed-BCD octets, one codec for every LNP value."""
+    assert lrn_digits(lrn_octets(digits)) == digits
+
+
+@given(st.binary(min_size=5, max_size=5))
+def test_lrn_octets_with_a_nibble_above_9_are_refused(octets):
+    if all(b >> 4 <= 9 and b & 0x0F <= 9 for b in octets):
+        assert lrn_octets(lrn_digits(octets)) == octets
+    else:
+        with pytest.raises(BadValue):
+            lrn_digits(octets)
+
+
+@given(st.tuples(*[st.integers(0, 255)] * 3))
+def test_dpc_one_octet_per_group_round_trips(groups):
+    digits = "".join(f"{g:03d}" for g in groups)
+    assert dpc_octets(digits) == bytes(groups) and dpc_digits(bytes(groups)) == digits
+
+
+@given(st.integers(0, 4_102_444_800_000))
+def test_generalized_time_keeps_whole_utc_seconds(ms):
+    assert ms_of(gtime(ms)) == ms - ms % 1000

@@ -11,7 +11,10 @@ how they are packed (06 §D.4 #8). The readings here:
   nibble ("3125550001" -> 31 25 55 00 01);
 - DPC (OCTET STRING SIZE 3): network-cluster-member, one octet each, written as nine decimal
   digits in the store ("001002003" -> 01 02 03);
-- GeneralizedTime: UTC to the second, "YYYYMMDDhhmmssZ" (DECISIONS: UTC on the wire).
+- GeneralizedTime: UTC to the second, "YYYYMMDDhhmmssZ" (DECISIONS: UTC on the wire); any form
+  X.680 allows is read.
+These scalar codecs are the only ones: the subscription-version attribute table (npac.sv_codec) and
+the network data, audit and download codecs all use them.
 """
 from __future__ import annotations
 
@@ -23,55 +26,56 @@ from pyasn1.type.base import Asn1Item
 
 from appliance.lnp import asn1
 from appliance.lnp.oids import OIDS
+from appliance.osi import ber
+from appliance.osi.errors import ProtocolError
 
 UTC = dt.timezone.utc
 
 
+class BadValue(ValueError):
+    """A value that breaks the FRS format or its ASN.1 type (a request carrying one is answered with
+    invalidArgumentValue, flows 6.4.1.1 b / 6.4.1.2 b)."""
+
+
 def lrn_octets(digits: str) -> bytes:
     if len(digits) != 10 or not digits.isdigit():
-        raise ValueError(f"LRN {digits!r} is not ten digits")
+        raise BadValue(f"LRN {digits!r} is not ten digits")
     return bytes(int(digits[i]) << 4 | int(digits[i + 1]) for i in range(0, 10, 2))
 
 
 def lrn_digits(octets: bytes) -> str:
-    text = "".join(f"{b >> 4}{b & 0x0F}" for b in octets)
-    if len(octets) != 5 or not text.isdigit():
-        raise ValueError(f"LRN octets {octets.hex()} are not packed BCD")
-    return text
+    octets = bytes(octets)
+    if len(octets) != 5 or any(b >> 4 > 9 or b & 0x0F > 9 for b in octets):
+        raise BadValue(f"LRN octets {octets.hex()} are not packed BCD")
+    return octets.hex()  # packed BCD reads as its own hex digits
 
 
 def dpc_octets(digits: str) -> bytes:
     if len(digits) != 9 or not digits.isdigit() or any(int(digits[i:i + 3]) > 255 for i in (0, 3, 6)):
-        raise ValueError(f"DPC {digits!r} is not network-cluster-member (3 x 000-255)")
+        raise BadValue(f"DPC {digits!r} is not network-cluster-member (3 x 000-255)")
     return bytes(int(digits[i:i + 3]) for i in (0, 3, 6))
 
 
 def dpc_digits(octets: bytes) -> str:
+    octets = bytes(octets)
     if len(octets) != 3:
-        raise ValueError(f"DPC octets {octets.hex()} are not three octets")
+        raise BadValue(f"DPC octets {octets.hex()} are not three octets")
     return "".join(f"{b:03d}" for b in octets)
 
 
 def gtime(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y%m%d%H%M%SZ")
+    """Milliseconds since the epoch -> GeneralizedTime text (UTC, whole seconds)."""
+    return dt.datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y%m%d%H%M%SZ")
 
 
-def ms_of(text: str) -> int:
-    """GeneralizedTime text (as pyasn1 gives it) to UTC milliseconds; a missing zone is UTC."""
-    body = text.rstrip("Z")
-    zone = UTC
-    if len(body) > 14 and body[-5] in "+-":
-        sign = 1 if body[-5] == "+" else -1
-        zone = dt.timezone(sign * dt.timedelta(hours=int(body[-4:-2]), minutes=int(body[-2:])))
-        body = body[:-5]
-    fraction = 0.0
-    for mark in ".,":
-        if mark in body:
-            body, frac = body.split(mark, 1)
-            fraction = float("0." + frac)
-    body = body.ljust(14, "0")
-    when = dt.datetime.strptime(body[:14], "%Y%m%d%H%M%S").replace(tzinfo=zone)
-    return int(when.timestamp() * 1000) + int(fraction * 1000)
+def ms_of(value: Any) -> int:
+    """GeneralizedTime (text or pyasn1 value, any form X.680 allows; no zone is UTC) -> UTC milliseconds."""
+    raw = str(value).encode("ascii", "replace")
+    try:
+        stamp = ber.decode_generalized_time(raw, 0, len(raw))
+    except ProtocolError as exc:
+        raise BadValue(f"time {value!s}: {exc.message}") from None
+    return int(stamp.timestamp() * 1000)
 
 
 # ---- plain data <-> pyasn1 -------------------------------------------------------------------

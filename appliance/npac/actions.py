@@ -98,7 +98,8 @@ def modify_active(v: V, ev: Any, ctx: Context) -> Change:
     return {}, (
         CreateVersion(spawned),
         StatusChanged(spawned.version_id, spawned.tn, None, S.SENDING, "25"),
-        Notify(Notification.OBJECT_CREATION, spawned.version_id, spawned.parties),
+        # 6.4.3.1 f, h: the current SOA alone hears of the modify (`versions.audience`)
+        Notify(Notification.OBJECT_CREATION, spawned.version_id, (spawned.new_sp,)),
         *effects,
     )
 

@@ -5,11 +5,12 @@ the tests cannot disagree on the encoding.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from appliance.lnp import asn1
 from appliance.lnp.oids import OIDS
 from appliance.lnp.values import access_control, attribute_plain, attribute_tlv, encode_plain, gtime, rdn
+from appliance.npac.notices import access_control_extension
 from appliance.osi import cmip
 
 AUDIT_CLASS = OIDS.object_class("subscriptionAudit").oid
@@ -81,8 +82,9 @@ def decode_create(attributes: tuple[tuple[str, bytes], ...]) -> dict[str, Any]:
     }
 
 
-def row_attributes(row: Mapping[str, Any]) -> dict[str, bytes]:
-    """{attribute OID: TLV} of an audit row, as M-GET and objectCreation show it."""
+def row_attributes(row: Mapping[str, Any], notification_number: int | None = None) -> dict[str, bytes]:
+    """{attribute OID: TLV} of an audit row, as M-GET and objectCreation show it; `notification_number`
+    is the NPAC's subscriptionAuditTN-NotificationNumber (GET only, L38496)."""
     values: dict[str, Any] = {
         "subscriptionAuditId": row["audit_id"],
         "subscriptionAuditTN-Range": {"tn-start": row["tn_start"], "tn-stop": row["tn_stop"]},
@@ -92,6 +94,8 @@ def row_attributes(row: Mapping[str, Any]) -> dict[str, bytes]:
         "subscriptionAuditNumberOfTNs": row.get("tns_total") or 0,
         "subscriptionAuditNumberOfTNsComplete": row.get("tns_complete") or 0,
     }
+    if notification_number is not None:
+        values["subscriptionAuditTN-NotificationNumber"] = notification_number
     if row.get("name"):
         values["subscriptionAuditName"] = row["name"]
     if row.get("requesting_sp"):
@@ -104,18 +108,21 @@ def row_attributes(row: Mapping[str, Any]) -> dict[str, bytes]:
 # ---- notifications to the requesting SOA ------------------------------------------------------------
 
 
-def object_info(row: Mapping[str, Any], notification: str, stamp: bytes) -> bytes:
+def object_info(row: Mapping[str, Any], notification: str, stamp: bytes, notification_number: int | None = None
+                ) -> bytes:
     """objectCreation / objectDeletion (X.721 ObjectInfo) of the audit, signed (DECISIONS)."""
     info = OIDS.syntax_class(OIDS.notification(notification))()
-    for oid, tlv in row_attributes(row).items():
+    for oid, tlv in row_attributes(row, notification_number).items():
         attribute = info["attributeList"].getComponentType().clone()
         attribute["id"]["globalForm"] = oid
         attribute["value"] = tlv
         info["attributeList"].append(attribute)
-    extension = info["additionalInformation"].getComponentType().clone()
-    extension["identifier"] = OIDS.parameter("accessControlParameter").oid
-    extension["information"] = stamp
-    info["additionalInformation"].append(extension)
+    return _signed(info, stamp)
+
+
+def _signed(info: Any, stamp: bytes) -> bytes:
+    """An X.721 notification carrying its access control as accessControlParameter (GDMO L40410)."""
+    info["additionalInformation"].append(access_control_extension(stamp))
     return asn1.encode(info)
 
 
@@ -157,14 +164,20 @@ def results(status: str, failed: list[tuple[str, str]], discrepancies: int, now_
 
 def status_change(old: str, new: str, stamp: bytes) -> bytes:
     """attributeValueChange of subscriptionAuditStatus (GDMO L36012-36058), signed."""
+    return attribute_changes((("subscriptionAuditStatus", WIRE_STATUS[old], WIRE_STATUS[new]),), stamp)
+
+
+def attribute_changes(changes: Iterable[tuple[str, Any, Any]], stamp: bytes) -> bytes:
+    """One signed attributeValueChange of the audit carrying each (attribute, old, new) given: the
+    status (L36012), subscriptionAuditNumberOfTNs once set and subscriptionAuditNumberOfTNsComplete
+    after every subscriptionAuditTN-NotificationNumber TNs (L36024-36030). An old value of None is
+    left out (X.721 makes it optional)."""
     info = asn1.type_class("AttributeValueChangeInfo")()
-    item = info["attributeValueChangeDefinition"].getComponentType().clone()
-    item["attributeId"]["globalForm"] = OIDS.attribute("subscriptionAuditStatus").oid
-    item["oldAttributeValue"] = attribute_tlv("subscriptionAuditStatus", WIRE_STATUS[old])
-    item["newAttributeValue"] = attribute_tlv("subscriptionAuditStatus", WIRE_STATUS[new])
-    info["attributeValueChangeDefinition"].append(item)
-    extension = info["additionalInformation"].getComponentType().clone()
-    extension["identifier"] = OIDS.parameter("accessControlParameter").oid
-    extension["information"] = stamp
-    info["additionalInformation"].append(extension)
-    return asn1.encode(info)
+    for name, old, new in changes:
+        item = info["attributeValueChangeDefinition"].getComponentType().clone()
+        item["attributeId"]["globalForm"] = OIDS.attribute(name).oid
+        if old is not None:
+            item["oldAttributeValue"] = attribute_tlv(name, old)
+        item["newAttributeValue"] = attribute_tlv(name, new)
+        info["attributeValueChangeDefinition"].append(item)
+    return _signed(info, stamp)

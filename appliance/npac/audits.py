@@ -51,6 +51,8 @@ SOA_FUNCTION = "soa.soaMgmt"
 # What an LSMS holds (broadcast) for each NPAC status: the audit's "active" versions.
 AUDITED = frozenset({Status.ACTIVE, Status.DISCONNECT_PENDING, Status.DOWNLOAD_FAILED_PARTIAL})
 DEFAULT_MAX_TNS = 10_000  # IIS L30595 "NPAC maximum"; App. C names no tunable for it
+# subscriptionAuditTN-NotificationNumber (GDMO L38496, GET only: the NPAC's to choose); no value is given
+DEFAULT_TN_NOTIFICATION_NUMBER = 100
 _MANDATORY = ("subscriptionAuditName", "subscriptionAuditServiceProvIdRange", "subscriptionAuditTN-Range")
 
 
@@ -73,13 +75,17 @@ class Outcome:
 
 class AuditService:
     def __init__(self, agent: NpacAgent, writer: Writer, store: Store, link: LsmsLink, npac_dn: tuple, *,
-                 max_tns: int = DEFAULT_MAX_TNS, request_timeout: float = 10.0):
+                 max_tns: int = DEFAULT_MAX_TNS, request_timeout: float = 10.0,
+                 notification_number: int = DEFAULT_TN_NOTIFICATION_NUMBER):
+        if notification_number < 1:
+            raise ValueError("the audit TN notification number is at least 1")
         self.agent = agent
         self.writer = writer
         self.store = store
         self.link = link
         self.npac_dn = tuple(npac_dn)
         self.max_tns = max_tns
+        self.notification_number = notification_number
         self.request_timeout = request_timeout
         self.tasks: dict[int, asyncio.Task] = {}
         self.outcomes: dict[int, Outcome] = {}  # finished audits, for NPAC personnel (6.2.4 g)
@@ -113,7 +119,8 @@ class AuditService:
         if row is None:
             return False
         if row["requesting_sp"]:
-            await self._notify(row, "objectDeletion", lambda s: wire.object_info(row, "objectDeletion", s))
+            await self._notify(row, "objectDeletion", lambda s: wire.object_info(
+                row, "objectDeletion", s, self.notification_number))
         return True
 
     async def suspend(self, audit_id: int) -> bool:
@@ -192,7 +199,8 @@ class AuditService:
         dn = wire.audit_dn(self.npac_dn, row["audit_id"])
         # the create response goes out before the objectCreation (6.2.1 c, d)
         asyncio.get_running_loop().call_soon(self._launch, row["audit_id"], True)
-        return cmip.CreateResult(wire.AUDIT_CLASS, dn, self.agent.clock(), tuple(wire.row_attributes(row).items()))
+        return cmip.CreateResult(wire.AUDIT_CLASS, dn, self.agent.clock(),
+                                 tuple(wire.row_attributes(row, self.notification_number).items()))
 
     async def _on_delete(self, ctx: RequestContext) -> Any:
         """Flow 6.2.2: only the originating SOA; objectDeletion before the M-DELETE response."""
@@ -249,9 +257,9 @@ class AuditService:
             raise ValueError(f"TN range {tn_start}-{tn_stop} above the maximum of {self.max_tns}")
 
     async def _create_row(self, asked: dict[str, Any]) -> dict[str, Any]:
-        total = int(asked["tn_stop"]) - int(asked["tn_start"]) + 1
+        # subscriptionAuditNumberOfTNs is set (and announced) when the audit begins and selects its TNs
         return await self.writer.run("audit create", lambda tx: AUDITS.add(tx, {
-            **asked, "status": "in-progress", "tns_total": total, "tns_complete": 0, "discrepancies": 0,
+            **asked, "status": "in-progress", "tns_total": 0, "tns_complete": 0, "discrepancies": 0,
             "failed_sp_list": [], "created_ms": tx.now_ms}))
 
     def _launch(self, audit_id: int, notify: bool = False) -> None:
@@ -285,25 +293,36 @@ class AuditService:
     async def _run(self, audit_id: int, notify: bool) -> None:
         row = AUDITS.get(self.store, audit_id)
         if notify:  # 6.2.1 d
-            await self._notify(row, "objectCreation", lambda s: wire.object_info(row, "objectCreation", s))
+            await self._notify(row, "objectCreation", lambda s: wire.object_info(
+                row, "objectCreation", s, self.notification_number))
         outcome = Outcome(audit_id, "success")
         compared = wire.compared_attributes(row["attributes"])
         npac = self._npac_versions(row)
         running = self._running[audit_id]
-        for lsms in self.link.subscription_lsms():
-            await running.wait()
-            held = await self._query(lsms, row)
-            if held is None:
-                outcome.failed.append(lsms)
-                continue
-            held = {tn: values for tn, values in held.items() if self._in_scope(row, values)}
-            for found in self._compare(lsms, npac, held, compared):
+        # L36024: the NPAC sets the number of TNs its criteria select, and says so
+        row = await self._progress(row, notify, tns_total=len(npac))
+        unanswered: set[str] = set()
+        for lo, hi, count in tn_blocks(row["tn_start"], row["tn_stop"], sorted(npac), self.notification_number):
+            for lsms in self.link.subscription_lsms():
+                if lsms in unanswered:
+                    continue
                 await running.wait()
-                found.corrected = await self._correct(found, npac.get(found.tn))
-                outcome.discrepancies.append(found)
-                if notify:  # 6.2.1 j
-                    await self._notify(row, "subscriptionAudit-DiscrepancyRpt", lambda s, f=found: wire.discrepancy_report(
-                        f.tn, f.version_id, f.lsms, f.reason, s))
+                held = await self._query(lsms, lo, hi)
+                if held is None:
+                    unanswered.add(lsms)
+                    outcome.failed.append(lsms)
+                    continue
+                held = {tn: values for tn, values in held.items() if self._in_scope(row, values)}
+                block = {tn: v for tn, v in npac.items() if lo <= tn <= hi}
+                for found in self._compare(lsms, block, held, compared):
+                    await running.wait()
+                    found.corrected = await self._correct(found, npac.get(found.tn))
+                    outcome.discrepancies.append(found)
+                    if notify:  # 6.2.1 j
+                        await self._notify(row, "subscriptionAudit-DiscrepancyRpt", lambda s, f=found: (
+                            wire.discrepancy_report(f.tn, f.version_id, f.lsms, f.reason, s)))
+            if count == self.notification_number:  # L38376: only ever incremented by that amount
+                row = await self._progress(row, notify, tns_complete=row["tns_complete"] + count)
         # an LSMS that could not be corrected still differs from the NPAC
         outcome.failed.extend(sorted({d.lsms for d in outcome.discrepancies if not d.corrected} - set(outcome.failed)))
         if outcome.failed:
@@ -317,13 +336,29 @@ class AuditService:
             return AUDITS.set_status(tx, audit_id, "complete")
         done = await self.writer.run(f"audit {audit_id} complete", finish)
         self.outcomes[audit_id] = outcome
-        if notify:  # 6.2.1 n, p
+        if notify:  # the status change (L36012) with the last of the count, then 6.2.1 n, p
+            changes = [("subscriptionAuditStatus", wire.WIRE_STATUS[row["status"]], "complete")]
+            if done["tns_complete"] != row["tns_complete"]:
+                changes.append(("subscriptionAuditNumberOfTNsComplete", row["tns_complete"], done["tns_complete"]))
+            await self._notify(done, "attributeValueChange", lambda s: wire.attribute_changes(changes, s))
             failed = [(sp, (SERVICE_PROVIDERS.get(self.store, sp) or {}).get("name") or sp) for sp in outcome.failed]
             await self._notify(done, "subscriptionAuditResults", lambda s: wire.results(
                 outcome.status, failed, len(outcome.discrepancies), done["completed_ms"], s))
-            await self._notify(done, "objectDeletion", lambda s: wire.object_info(done, "objectDeletion", s))
+            await self._notify(done, "objectDeletion", lambda s: wire.object_info(
+                done, "objectDeletion", s, self.notification_number))
         for listener in self.listeners:
             listener(outcome)
+
+    async def _progress(self, row: dict[str, Any], notify: bool, **counts: int) -> dict[str, Any]:
+        """Record subscriptionAuditNumberOfTNs / ...NumberOfTNsComplete (tns_total / tns_complete) and
+        tell the requester in one attributeValueChange (GDMO L36024-36030, L38334-38376; R8-11)."""
+        names = {"tns_total": "subscriptionAuditNumberOfTNs", "tns_complete": "subscriptionAuditNumberOfTNsComplete"}
+        updated = await self.writer.run(f"audit {row['audit_id']} progress", lambda tx: AUDITS.put(
+            tx, {"audit_id": row["audit_id"], **counts}))
+        if notify:
+            changes = [(names[k], row[k], v) for k, v in counts.items()]
+            await self._notify(updated, "attributeValueChange", lambda s: wire.attribute_changes(changes, s))
+        return updated
 
     def _npac_versions(self, row: dict[str, Any]) -> dict[str, SubscriptionVersion]:
         rows = VERSIONS.where(self.store, "tn >= ? AND tn <= ?", [row["tn_start"], row["tn_stop"]], order_by="version_id")
@@ -345,15 +380,15 @@ class AuditService:
                 return False
         return True
 
-    async def _query(self, lsms: str, row: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    async def _query(self, lsms: str, tn_start: str, tn_stop: str) -> dict[str, dict[str, Any]] | None:
         """6.2.1 g-h: the LSMS's versions in the range ({TN: plain attributes}); None if it cannot answer."""
         conn = self.link.connection(lsms)
         if conn is None:
             return None
         tn = OIDS.attribute("subscriptionTN").oid
         # CMIP puts the asserted value first: lessOrEqual(start) is start <= TN
-        flt = FilterAnd((FilterItem("lessOrEqual", tn, attribute_tlv("subscriptionTN", row["tn_start"])),
-                         FilterItem("greaterOrEqual", tn, attribute_tlv("subscriptionTN", row["tn_stop"]))))
+        flt = FilterAnd((FilterItem("lessOrEqual", tn, attribute_tlv("subscriptionTN", tn_start)),
+                         FilterItem("greaterOrEqual", tn, attribute_tlv("subscriptionTN", tn_stop))))
         request = cmip.GetRequest(OIDS.object_class("lnpSubscriptions").oid, lsms_subscriptions(lsms),
                                   FIRST_LEVEL_ONLY, flt)
         try:
@@ -418,6 +453,20 @@ class AuditService:
             log.warning("audit %s %s to %s not confirmed: %s", row["audit_id"], event, row["requesting_sp"], exc)
 
 
+def tn_blocks(tn_start: str, tn_stop: str, selected: list[str], size: int) -> list[tuple[str, str, int]]:
+    """The audit's TN range cut into consecutive sub-ranges (lo, hi, count) each holding `size` of the
+    `selected` TNs (sorted) - the last one what is left - and together covering the whole range, so a
+    TN only an LSMS holds is still queried. The NPAC counts progress one block at a time."""
+    blocks: list[tuple[str, str, int]] = []
+    lo = tn_start
+    for i in range(0, len(selected), size):
+        chunk = selected[i:i + size]
+        hi = tn_stop if i + size >= len(selected) else chunk[-1]
+        blocks.append((lo, hi, len(chunk)))
+        lo = f"{int(hi) + 1:010d}"
+    return blocks or [(tn_start, tn_stop, 0)]
+
+
 def npac_values(version: SubscriptionVersion) -> dict[str, Any]:
     """The version's LSMS attribute values (plain), as a broadcast would have set them."""
     row = version.to_row()
@@ -452,13 +501,14 @@ class AuditTree:
             return None
         if self.asker is not None and row["requesting_sp"] != self.asker:
             raise ObjectAccessDenied(dn)
-        return MemoryObject(dn, wire.AUDIT_CLASS, wire.row_attributes(row))
+        return MemoryObject(dn, wire.AUDIT_CLASS, wire.row_attributes(row, self.service.notification_number))
 
     def children(self, dn: tuple) -> list[MemoryObject]:
         if dn != self.base:
             return []
         return [MemoryObject(wire.audit_dn(self.service.npac_dn, r["audit_id"]), wire.AUDIT_CLASS,
-                             wire.row_attributes(r)) for r in AUDITS.open(self.service.store)
+                             wire.row_attributes(r, self.service.notification_number))
+                for r in AUDITS.open(self.service.store)
                 if self.asker is None or r["requesting_sp"] == self.asker]
 
 

@@ -31,6 +31,7 @@ from appliance.npac.lsms_link import ACTION, LsmsLink
 from appliance.npac.model import BROADCAST_OP, DOWNLOAD_REASON, BroadcastKind, BroadcastOp, Status, SubscriptionVersion
 from appliance.npac.timers import RetryVerdict, broadcast_retry, retry_verdict
 from appliance.npac.tunables import Tunables
+from appliance.npac.wakeup import WakeLoop
 from appliance.npac.writer import Writer, tx_after
 from appliance.osi import cmip
 from appliance.osi.errors import ProtocolError
@@ -72,8 +73,7 @@ class Broadcaster:
         self.rounds: dict[int, Round] = {}
         self.actions: dict[int, tuple[int, str]] = {}  # actionId -> (version, LSMS) awaiting ActionResults
         self._tasks: set[asyncio.Future] = set()
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.Task | None = None
+        self.retries = WakeLoop("npac-broadcast-retries", self._retry_pass, log)
         self._closed = False
         agent.on_event("subscriptionVersionLocalSMS-ActionResults", self._action_results)
 
@@ -103,15 +103,15 @@ class Broadcaster:
 
     async def close(self) -> None:
         self._closed = True
-        tasks = [t for t in (self._loop, *self._tasks) if t is not None]
+        await self.retries.stop()
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def wake(self) -> None:
         """Look at the retry schedule again now (after the clock moved or an LSMS came back)."""
-        if self._wake is not None:
-            self._wake.set()
+        self.retries.wake()
 
     def delivered_in(self, tx: Tx, lsms: str, version_ids: list[int]) -> None:
         """The recovery hand-over gave `lsms` these held versions: their rows succeed (in `tx`)."""
@@ -238,24 +238,13 @@ class Broadcaster:
 
     # ---- retries -------------------------------------------------------------------------------
     def _ensure_loop(self) -> None:
-        if self._loop is None and not self._closed:
-            self._wake = asyncio.Event()
-            self._loop = asyncio.ensure_future(self._retry_loop())
+        if not self._closed:
+            self.retries.start()
         self.wake()
 
-    async def _retry_loop(self) -> None:
-        assert self._wake is not None
-        while not self._closed:
-            self._wake.clear()
-            try:
-                delay = await self._retry_due()
-            except Exception:  # the schedule must outlive one bad round; the next wake retries it
-                log.exception("broadcast retry pass failed")
-                delay = None
-            try:
-                await asyncio.wait_for(self._wake.wait(), None if delay is None else max(delay, 0) / 1000)
-            except asyncio.TimeoutError:
-                pass
+    async def _retry_pass(self) -> float | None:
+        delay = await self._retry_due()
+        return None if delay is None else delay / 1000
 
     async def _retry_due(self) -> int | None:
         """Resend or give up what is due; the milliseconds until the next due time (None: none)."""

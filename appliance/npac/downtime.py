@@ -20,6 +20,7 @@ from appliance.lnp.oids import OIDS
 from appliance.lnp.secure_association import SecureEndpoint
 from appliance.lnp.values import access_control, encode_plain, gtime
 from appliance.npac.network_wire import npac_root
+from appliance.npac.wakeup import WakeLoop
 from appliance.npac.writer import Writer
 from appliance.osi.transport import AssociationLost, CmipConnection, RemoteError
 from appliance.store.store import Store, Tx
@@ -54,8 +55,7 @@ class DowntimeNotices:
         self.clock_ms = clock_ms
         self.lead_ms = lead_ms
         self.timeout = timeout
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self.loop = WakeLoop("npac-downtime-notices", self._pass, log)
 
     # ---- schedules -----------------------------------------------------------------------------
     def schedules(self) -> list[dict[str, Any]]:
@@ -78,7 +78,7 @@ class DowntimeNotices:
             tx.upsert("meta", {"key": META_KEY, "value": [*entries, entry]})
             return entry
         entry = await self.writer.run(f"schedule NPAC downtime from {gtime(start_ms)}", add)
-        self._wake.set()
+        self.loop.wake()
         return entry
 
     # ---- notices -------------------------------------------------------------------------------
@@ -124,25 +124,16 @@ class DowntimeNotices:
 
     # ---- the schedule loop ---------------------------------------------------------------------
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+        self.loop.start()
 
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            await self.send_due()
-            pending = [e["notice_ms"] for e in self.schedules() if e["sent_ms"] is None]
-            delay = (min(pending) - self.clock_ms()) / 1000 if pending else None
-            try:
-                await asyncio.wait_for(self._wake.wait(), None if delay is None else max(delay, 0))
-            except asyncio.TimeoutError:
-                pass
+    async def _pass(self) -> float | None:
+        """Send what is due; sleep until the next notice's time (None: until one is scheduled)."""
+        await self.send_due()
+        pending = [e["notice_ms"] for e in self.schedules() if e["sent_ms"] is None]
+        return (min(pending) - self.clock_ms()) / 1000 if pending else None

@@ -183,6 +183,7 @@ class Resend:
 @dataclass(frozen=True)
 class Superseded:
     by: Requester = INTERNAL
+    by_modify: bool = False  # the successor is a modify of this version (6.4.3.1: the current SP alone hears)
     kind: EventKind = field(default=EventKind.SUPERSEDED, init=False)
 
 

@@ -28,6 +28,7 @@ from appliance.npac.lsms_wire import SV_FIELDS, lsms_subscriptions, succeeded, v
 from appliance.npac.model import DownloadReason, Status, SubscriptionVersion
 from appliance.npac.network_wire import NPA_NXX
 from appliance.npac.notifier import SOA_FUNCTION, Notifier
+from appliance.npac.npa_split import permissive_tn
 from appliance.npac.writer import Writer, tx_after
 from appliance.osi import cmip
 from appliance.osi.cmip_filter import BASE_OBJECT, FIRST_LEVEL_ONLY, FilterAnd, FilterItem
@@ -162,10 +163,7 @@ class MassUpdates:
 
     def current_tn(self, tn: str) -> str:
         """RN3-2: during permissive dialing an old-NPA TN is accepted and answered with the new NPA."""
-        row = NPA_NXX_ROWS.by_value(self.store, tn[:6])
-        if row is not None and row["split_new_npa_nxx"] and self.clock_ms() < (row["split_disconnect_ms"] or 0):
-            return row["split_new_npa_nxx"] + tn[6:]
-        return tn
+        return permissive_tn(self.store, tn, self.clock_ms())
 
     async def end_due_splits(self) -> list[str]:
         """6.6.1 c-d, RN3-3: permissive dialing over, the old NPA-NXXs go (from the LSMSs too)."""

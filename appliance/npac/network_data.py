@@ -160,6 +160,10 @@ class NetworkData:
             _live_sp(tx, sp_id)
             _check(not NPA_NXX_ROWS.of_sp(tx, sp_id), cmip.PROCESSING_FAILURE, f"{sp_id} still has NPA-NXX data")
             _check(not LRNS.of_sp(tx, sp_id), cmip.PROCESSING_FAILURE, f"{sp_id} still has LRN data")
+            _check(not VERSIONS.where(tx, "(new_sp = ? OR old_sp = ?) AND status NOT IN (?, ?)",
+                                      [sp_id, sp_id, *_LIVE_EXCLUDED], limit=1),
+                   cmip.PROCESSING_FAILURE, f"{sp_id} is named by subscription versions that are not old or "
+                   "canceled (R4-22.2)")
             row = SERVICE_PROVIDERS.mark_deleted(tx, sp_id)
             self.link.push_network(tx, self.writer, SP, "delete", row)
             return row
@@ -182,16 +186,7 @@ class NetworkData:
         return await self._run(f"create NPA-NXX {value} for {sp_id}", create)
 
     async def delete_npa_nxx(self, npa_nxx_id: int, by: Requester = NPAC_PERSONNEL) -> dict[str, Any]:
-        def delete(tx: Tx) -> dict[str, Any]:
-            row = NPA_NXX_ROWS.get(tx, npa_nxx_id)
-            _check(row is not None, cmip.NO_SUCH_OBJECT_INSTANCE, f"no NPA-NXX {npa_nxx_id}")
-            _owner(by, row["sp_id"])
-            _check(not npa_nxx_in_use(tx, row["value"]), cmip.COMPLEXITY_LIMITATION,
-                   f"NPA-NXX {row['value']} is used by a subscription version that is not old or canceled")
-            NPA_NXX_ROWS.delete(tx, npa_nxx_id)
-            self.link.push_network(tx, self.writer, NPA_NXX, "delete", row, by.origin)
-            return row
-        return await self._run(f"delete NPA-NXX {npa_nxx_id}", delete)
+        return await self._delete("NPA-NXX", NPA_NXX_ROWS, NPA_NXX, npa_nxx_in_use, npa_nxx_id, by)
 
     # ---- LRN (RP3-1.2, RP3-3.2, RR4-1; flows 6.3.9.x) ----------------------------------------------
     async def create_lrn(self, sp_id: str, value: str, by: Requester = NPAC_PERSONNEL) -> dict[str, Any]:
@@ -207,13 +202,19 @@ class NetworkData:
         return await self._run(f"create LRN {value} for {sp_id}", create)
 
     async def delete_lrn(self, lrn_id: int, by: Requester = NPAC_PERSONNEL) -> dict[str, Any]:
+        return await self._delete("LRN", LRNS, LRN, lrn_in_use, lrn_id, by)
+
+    async def _delete(self, label: str, rows: Any, kind: Any, in_use: Callable[[_Reads, str], bool], row_id: int,
+                      by: Requester) -> dict[str, Any]:
+        """RP3-3 / RR4-3: the owner's (or NPAC personnel's) delete of an NPA-NXX or LRN no live
+        subscription version uses; pushed to the LSMSs (flows 6.3.8.x, 6.3.9.x)."""
         def delete(tx: Tx) -> dict[str, Any]:
-            row = LRNS.get(tx, lrn_id)
-            _check(row is not None, cmip.NO_SUCH_OBJECT_INSTANCE, f"no LRN {lrn_id}")
+            row = rows.get(tx, row_id)
+            _check(row is not None, cmip.NO_SUCH_OBJECT_INSTANCE, f"no {label} {row_id}")
             _owner(by, row["sp_id"])
-            _check(not lrn_in_use(tx, row["value"]), cmip.COMPLEXITY_LIMITATION,
-                   f"LRN {row['value']} is used by a subscription version that is not old or canceled")
-            LRNS.delete(tx, lrn_id)
-            self.link.push_network(tx, self.writer, LRN, "delete", row, by.origin)
+            _check(not in_use(tx, row["value"]), cmip.COMPLEXITY_LIMITATION,
+                   f"{label} {row['value']} is used by a subscription version that is not old or canceled")
+            rows.delete(tx, row_id)
+            self.link.push_network(tx, self.writer, kind, "delete", row, by.origin)
             return row
-        return await self._run(f"delete LRN {lrn_id}", delete)
+        return await self._run(f"delete {label} {row_id}", delete)

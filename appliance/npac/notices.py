@@ -13,9 +13,10 @@ from typing import Any, Callable, Mapping
 from appliance.lnp import asn1
 from appliance.lnp.asn1.imports import ManagementExtension
 from appliance.lnp.oids import OIDS
+from appliance.lnp.values import access_control, gtime
 from appliance.npac.effects import Notification as N
 from appliance.npac.model import INTERNAL_FIELDS, SubscriptionVersion
-from appliance.npac.sv_codec import ATTRIBUTES, attribute_change, failed_sp_list, gt, version_attributes
+from appliance.npac.sv_codec import ATTRIBUTES, attribute_change, failed_sp_list, version_attributes
 
 NEW_NPA_NXX = "subscriptionVersionNewNPA-NXX"  # to the LSMSs (RR5-3); not a machine Notification
 _STATUS = "subscriptionVersionStatus"
@@ -63,11 +64,8 @@ def npa_nxx_payload(version_id: int, npa_nxx_id: int, npa_nxx: str) -> dict[str,
 # ---- information values (at send) ---------------------------------------------------------------
 
 
-def _access_control(tlv: bytes) -> Any:
-    return asn1.decode("LnpAccessControl", tlv)
-
-
-def _extension(tlv: bytes) -> Any:
+def access_control_extension(tlv: bytes) -> Any:
+    """X.721 notifications carry the access control as the accessControlParameter extension (L40410)."""
     ext = ManagementExtension()
     ext["identifier"] = OIDS.parameter("accessControlParameter").oid
     ext["information"] = tlv
@@ -85,7 +83,7 @@ def _object_creation(p: Mapping[str, Any], ac: bytes) -> Any:
         attribute["id"]["globalForm"] = oid
         attribute["value"] = tlv
         info["attributeList"].append(attribute)
-    info["additionalInformation"].append(_extension(ac))
+    info["additionalInformation"].append(access_control_extension(ac))
     return info
 
 
@@ -93,7 +91,7 @@ def _attribute_value_change(p: Mapping[str, Any], ac: bytes) -> Any:
     info = _info(N.ATTRIBUTE_VALUE_CHANGE)
     for name, old, new in p["changes"]:
         info["attributeValueChangeDefinition"].append(attribute_change(name, old, new))
-    info["additionalInformation"].append(_extension(ac))
+    info["additionalInformation"].append(access_control_extension(ac))
     return info
 
 
@@ -105,7 +103,7 @@ def _status_change(p: Mapping[str, Any], ac: bytes) -> Any:
     if p["failed"]:
         asn1.set_component(info, "failed-service-provs", failed_sp_list(
             [sp for sp, _ in p["failed"]], {sp: name for sp, name in p["failed"]}))
-    return asn1.set_component(info, "access-control", _access_control(ac))
+    return asn1.set_component(info, "access-control", access_control(ac))
 
 
 def _concurrence(request: Any, p: Mapping[str, Any], side: str, stamp: str, ac: bytes) -> Any:
@@ -113,9 +111,9 @@ def _concurrence(request: Any, p: Mapping[str, Any], side: str, stamp: str, ac: 
     request["tn"] = p["tn"]
     request["version-id"] = p["version_id"]
     request["service-prov-id"] = p[side]
-    request["service-prov-due-date"] = gt(p[f"{side}_due_date_ms"])
-    request["service-prov-authorization-time-stamp"] = gt(p[stamp])
-    return asn1.set_component(request, "access-control", _access_control(ac))
+    request["service-prov-due-date"] = gtime(p[f"{side}_due_date_ms"])
+    request["service-prov-authorization-time-stamp"] = gtime(p[stamp])
+    return asn1.set_component(request, "access-control", access_control(ac))
 
 
 def _new_sp_create_request(p: Mapping[str, Any], ac: bytes) -> Any:
@@ -134,7 +132,7 @@ def _acknowledge_request(notification: str) -> Callable[[Mapping[str, Any], byte
         info = _info(notification)
         info["tn"] = p["tn"]
         info["version-id"] = p["version_id"]
-        return asn1.set_component(info, "access-control", _access_control(ac))
+        return asn1.set_component(info, "access-control", access_control(ac))
     return build
 
 
@@ -142,9 +140,9 @@ def _donor(p: Mapping[str, Any], ac: bytes) -> Any:
     info = _info(N.DONOR_CUSTOMER_DISCONNECT_DATE)
     info["tn"] = p["tn"]
     info["version-id"] = p["version_id"]
-    info["service-prov-customer-disconnect-date"] = gt(p["cdd"])
-    info["service-prov-effective-release-date"] = gt(p["erd"])
-    return asn1.set_component(info, "access-control", _access_control(ac))
+    info["service-prov-customer-disconnect-date"] = gtime(p["cdd"])
+    info["service-prov-effective-release-date"] = gtime(p["erd"])
+    return asn1.set_component(info, "access-control", access_control(ac))
 
 
 def _new_npa_nxx(p: Mapping[str, Any], ac: bytes) -> Any:
@@ -152,7 +150,7 @@ def _new_npa_nxx(p: Mapping[str, Any], ac: bytes) -> Any:
     info["service-prov-npa-nxx-id"] = p["npa_nxx_id"]
     info["service-prov-npa-nxx-value"]["npa-value"] = p["npa_nxx"][:3]
     info["service-prov-npa-nxx-value"]["nxx-value"] = p["npa_nxx"][3:]
-    return asn1.set_component(info, "access-control", _access_control(ac))
+    return asn1.set_component(info, "access-control", access_control(ac))
 
 
 BUILDERS: dict[str, Callable[[Mapping[str, Any], bytes], Any]] = {

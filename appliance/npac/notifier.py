@@ -24,6 +24,7 @@ from appliance.lnp.oids import OIDS
 from appliance.npac import notices
 from appliance.npac.persist import load_tunables
 from appliance.npac.sv_codec import version_dn
+from appliance.npac.wakeup import WakeLoop
 from appliance.npac.writer import Writer
 from appliance.osi import cmip
 from appliance.osi.transport import AssociationLost, CmipConnection, RemoteError
@@ -47,44 +48,32 @@ class Notifier:
         self.agent = agent
         self.clock_ms = clock_ms
         self.poll_s = poll_s
-        self._wake = asyncio.Event()
         self._arrived: set[str] = set()  # recipients that associated since the last pass
-        self._task: asyncio.Task | None = None
+        self.loop = WakeLoop("npac-notifier", self._pass, log, retry_s=poll_s)
         self._pass_lock = asyncio.Lock()
         self.sent = 0
         agent.association_listeners.append(self._associated)
 
     # ---- running ---------------------------------------------------------------------------------
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     def _associated(self, conn: CmipConnection) -> None:
         self._arrived.add(conn.context["lnp"].peer_id or "")
-        self._wake.set()
+        self.loop.wake()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="npac-notifier")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.loop.stop()
         self.agent.association_listeners[:] = [f for f in self.agent.association_listeners if f != self._associated]
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                while await self.deliver():
-                    pass
-            except Exception:  # a bad row must not stop every later notification
-                log.exception("notification delivery pass failed")
+    async def _pass(self) -> float:
+        """Deliver until nothing more is confirmed; look again after `poll_s` (retries fall due)."""
+        while await self.deliver():
+            pass
+        return self.poll_s
 
     # ---- one pass ----------------------------------------------------------------------------------
     async def deliver(self) -> int:

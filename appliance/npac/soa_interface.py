@@ -8,6 +8,8 @@
   pending and cancel-pending versions (GDMO L36434), only the attributes the SP may change.
 * Scoped/filtered M-GET from lnpSubscriptions or on one version (flow 6.4.11): any SOA may read any
   version (L36400), at most Max_Subscriber_Query of them (Exhibit 80 processingFailure beyond).
+* During an NPA split's permissive dialing period a TN named in the old NPA (action target, create
+  data, query filter) is taken as the new-NPA TN, and answered with it (RN3-2, `npa_split`).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from appliance.npac.events import (
 )
 from appliance.npac.guards import Refusal, Reply
 from appliance.npac.model import Status, SubscriptionVersion
+from appliance.npac.npa_split import permissive_filter, permissive_targets, permissive_tn
 from appliance.npac.persist import load_tunables
 from appliance.npac.sv_codec import BY_OID, BadValue, present
 from appliance.npac.sv_view import VERSION_CLASS, SubscriptionView
@@ -197,11 +200,14 @@ class SoaInterface:
                 if req.action_info is None:
                     raise BadValue("no action information")
                 info = asn1.decode(info_type, req.action_info)
+                now_ms = self.engine.clock_ms()
+                _permissive_create_tn(self.store, name, info, now_ms)
                 plan = PLANNERS[name](info, Requester.soa(ctx.system_id))
             except (ProtocolError, BadValue, ValueError) as exc:
                 return action_error(cmip.INVALID_ARGUMENT_VALUE, req, str(exc))
             try:
-                submitted = await self.engine.submit_many(plan.targets, plan.event, name, plan.check)
+                submitted = await self.engine.submit_many(permissive_targets(self.store, plan.targets, now_ms),
+                                                          plan.event, name, plan.check)
             except Rejected as exc:
                 return action_error(exc.code, req, exc.text)
             return cmip.ActionResult(req.object_class, req.object_instance, self.clock(), req.action_type,
@@ -241,7 +247,8 @@ class SoaInterface:
         req: cmip.GetRequest = ctx.request
         if not isinstance(req.object_instance, tuple):
             return cmip.CmipError(cmip.NO_SUCH_OBJECT_INSTANCE, req.object_instance)
-        view = self.view().narrowed(req.filter)
+        flt = permissive_filter(self.store, req.filter, self.engine.clock_ms())
+        view = self.view().narrowed(flt)
         base = view.get(req.object_instance)
         if base is None:
             return cmip.CmipError(cmip.NO_SUCH_OBJECT_INSTANCE, req.object_instance)
@@ -249,7 +256,7 @@ class SoaInterface:
             return cmip.CmipError(cmip.CLASS_INSTANCE_CONFLICT, cmip.BaseManagedObjectId(
                 req.object_class, req.object_instance))
         try:
-            found = select(view, req.object_instance, req.scope, req.filter)
+            found = select(view, req.object_instance, req.scope, flt)
         except NoSuchObject:
             return cmip.CmipError(cmip.NO_SUCH_OBJECT_INSTANCE, req.object_instance)
         except InvalidScope:
@@ -272,6 +279,22 @@ class SoaInterface:
     def _class_fits(asked: Any, actual: str) -> bool:
         """A version answers as subscriptionVersionNPAC or as its superclass (allomorphic view)."""
         return asked == actual or (actual == VERSION_CLASS and asked == OIDS.object_class("subscriptionVersion").oid)
+
+
+def _permissive_create_tn(store: Store, action: str, info: Any, now_ms: int) -> None:
+    """RN3-2 for the creates: the version is made, and the reply's echoed data given, in the new NPA.
+    A range keeps a short tn-stop (trailing digits only), which the new NPA-NXX shares."""
+    if not action.endswith("-Create"):
+        return
+    target = info["chc1"]
+    if target.getName() == "subscription-version-tn":
+        tn = str(target["subscription-version-tn"])
+        target["subscription-version-tn"] = permissive_tn(store, tn, now_ms)
+        return
+    bounds = target["subscription-version-tn-range"]
+    bounds["tn-start"] = permissive_tn(store, str(bounds["tn-start"]), now_ms)
+    if len(str(bounds["tn-stop"])) == 10:
+        bounds["tn-stop"] = permissive_tn(store, str(bounds["tn-stop"]), now_ms)
 
 
 def register_soa_interface(agent: NpacAgent, engine: Engine, store: Store) -> SoaInterface:

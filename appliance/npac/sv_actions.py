@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from appliance.lnp import asn1
+from appliance.lnp.values import BadValue, gtime, ms_of
 from appliance.npac.model import ROUTING_FIELDS, LnpType
-from appliance.npac.sv_codec import BY_FIELD, BadValue, get_value, gt, ms_of, present, set_value
+from appliance.npac.sv_codec import BY_FIELD, get_value, present, set_value
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def new_sp_create(target: Target, old_sp: str, new_sp: str, due_date_ms: int, *,
     _set_create_target(data["chc1"], target)
     data["subscription-new-current-sp"] = new_sp
     data["subscription-old-sp"] = old_sp
-    data["subscription-new-sp-due-date"] = gt(due_date_ms)
+    data["subscription-new-sp-due-date"] = gtime(due_date_ms)
     for part, f in {**_ROUTING_PARTS, **_OPTIONAL_PARTS}.items():
         if (values or {}).get(f) is not None:
             _put(data, part, f, values[f])  # type: ignore[index]
@@ -225,7 +226,7 @@ def old_sp_create(target: Target, old_sp: str, new_sp: str, due_date_ms: int, au
     _set_create_target(data["chc1"], target)
     data["subscription-new-current-sp"] = new_sp
     data["subscription-old-sp"] = old_sp
-    data["subscription-old-sp-due-date"] = gt(due_date_ms)
+    data["subscription-old-sp-due-date"] = gtime(due_date_ms)
     data["subscription-old-sp-authorization"] = authorization
     return asn1.encode(data)
 
@@ -254,7 +255,7 @@ def modify(target: Target, changes: Mapping[str, Any], version_status: int | Non
 def disconnect(target: Target, customer_disconnect_date_ms: int, effective_release_date_ms: int | None = None) -> bytes:
     action = asn1.type_class("DisconnectAction")()
     set_target(action["chc1"], target)
-    action["customer-disconnect-date"] = gt(customer_disconnect_date_ms)
+    action["customer-disconnect-date"] = gtime(customer_disconnect_date_ms)
     if effective_release_date_ms is not None:
-        action["effective-release-date"] = gt(effective_release_date_ms)
+        action["effective-release-date"] = gtime(effective_release_date_ms)
     return asn1.encode(action)

@@ -4,16 +4,11 @@ One table per direction-free concern: `ATTRIBUTES` (GDMO attribute -> field and 
 store's `GDMO_COLUMNS` and `OIDS.attribute_type`) and the scalar converters per LNP type. Both the
 NPAC (M-GET answers, notifications, action decoding) and the SOA simulator use them.
 
-Readings the IIS leaves open (precedence 2 of DECISIONS: a value must satisfy the FRS format and
-the ASN.1 type):
-* LRN is a 10-digit number (FRS) in an OCTET STRING (SIZE(5)) (ASN.1): packed BCD, two digits per
-  octet, high nibble first.
-* DPC is N(9) (FRS) in OCTET STRING (SIZE(3)): each 3-digit group is one octet (fields.py).
-* Times are whole seconds of GeneralizedTime in UTC ("YYYYMMDDhhmmssZ"); milliseconds are dropped.
+The scalar readings the IIS leaves open (LRN packed BCD, DPC one octet per 3-digit group, whole
+seconds of UTC GeneralizedTime) are lnp.values's, shared with every other LNP codec.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -21,6 +16,7 @@ from pyasn1.type import univ
 
 from appliance.lnp import asn1
 from appliance.lnp.oids import OIDS
+from appliance.lnp.values import BadValue, dpc_digits, dpc_octets, gtime, lrn_digits, lrn_octets, ms_of
 from appliance.npac.model import SubscriptionVersion
 from appliance.osi import ber
 from appliance.osi.errors import ProtocolError
@@ -29,68 +25,23 @@ from appliance.store.schema import GDMO_COLUMNS
 LAYER = "lnp-values"
 
 
-class BadValue(ValueError):
-    """A decoded value that breaks the FRS format (answered with invalidArgumentValue)."""
-
-
-# ---- scalars --------------------------------------------------------------------------------
-
-
-def gt(ms: int) -> str:
-    """Milliseconds since the epoch -> GeneralizedTime text (UTC, whole seconds)."""
-    return dt.datetime.fromtimestamp(ms // 1000, tz=dt.timezone.utc).strftime("%Y%m%d%H%M%SZ")
-
-
-def ms_of(value: Any) -> int:
-    """GeneralizedTime (text or pyasn1 value, any form X.680 allows) -> milliseconds since the epoch."""
-    raw = str(value).encode("ascii", "replace")
-    try:
-        stamp = ber.decode_generalized_time(raw, 0, len(raw))
-    except ProtocolError as exc:
-        raise BadValue(f"time {value!s}: {exc.message}") from None
-    return int(stamp.timestamp() * 1000)
-
-
-def lrn_octets(lrn: str) -> bytes:
-    if len(lrn) != 10 or not lrn.isdigit():
-        raise BadValue(f"LRN {lrn!r} is not 10 digits")
-    return bytes(int(lrn[i]) << 4 | int(lrn[i + 1]) for i in range(0, 10, 2))
-
-
-def lrn_text(octets: bytes) -> str:
-    digits = "".join(f"{b >> 4}{b & 0x0F}" for b in bytes(octets))
-    if len(digits) != 10 or not digits.isdigit():
-        raise BadValue(f"LRN {bytes(octets).hex()} is not packed BCD")
-    return digits
-
-
-def dpc_octets(dpc: str) -> bytes:
-    if len(dpc) != 9 or not dpc.isdigit() or any(int(dpc[i:i + 3]) > 255 for i in (0, 3, 6)):
-        raise BadValue(f"DPC {dpc!r} is not three 3-digit groups of 0-255")
-    return bytes(int(dpc[i:i + 3]) for i in (0, 3, 6))
-
-
-def dpc_text(octets: bytes) -> str:
-    if len(octets) != 3:
-        raise BadValue("DPC is not 3 octets")
-    return "".join(f"{b:03d}" for b in bytes(octets))
-
+# ---- scalars (lnp.values) -------------------------------------------------------------------
 
 Scalar = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (to the pyasn1 constructor, back to Python)
 _TEXT: Scalar = (str, str)
 _INT: Scalar = (int, int)
 _BOOL: Scalar = (bool, bool)
-_TIME: Scalar = (gt, ms_of)
+_TIME: Scalar = (gtime, ms_of)
 SCALARS: dict[str, Scalar] = {
     "PhoneNumber": _TEXT, "ServiceProvId": _TEXT, "BillingId": _TEXT, "EndUserLocationValue": _TEXT,
-    "EndUserLocationType": _TEXT, "LRN": (lrn_octets, lambda v: lrn_text(bytes(v))),
+    "EndUserLocationType": _TEXT, "LRN": (lrn_octets, lrn_digits),
     "GeneralTime": _TIME, "GeneralizedTime": _TIME, "SubscriptionVersionId": _INT, "LnpKey": _INT,
     "LNPType": _INT, "DownloadReason": _INT, "VersionStatus": _INT, "SubscriptionPreCancellationStatus": _INT,
     "ServiceProvAuthorization": _BOOL, "SubscriptionPortingToOriginal-SPSwitch": _BOOL,
 }
 # CHOICE { <value> [0], no-value-needed [1] NULL }: an absent routing value is no-value-needed.
 CHOICES: dict[str, tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = {
-    "DPC": ("dpc-value", dpc_octets, lambda v: dpc_text(bytes(v))),
+    "DPC": ("dpc-value", dpc_octets, dpc_digits),
     "SSN": ("ssn-value", int, int),
 }
 

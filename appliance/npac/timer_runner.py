@@ -15,6 +15,7 @@ from typing import Any
 from appliance.npac.engine import Engine, Rejected
 from appliance.npac.events import TIMER_EVENTS, TimerExpired
 from appliance.npac.timers import TimerKind
+from appliance.npac.wakeup import WakeLoop
 from appliance.store.store import Store
 from appliance.store.timers import TIMERS
 
@@ -30,9 +31,8 @@ class TimerRunner:
         self.poll_s = poll_s
         self.handlers: dict[str, KindHandler] = {}
         self.fired = 0
-        self._task: asyncio.Task | None = None
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self.loop = WakeLoop("npac-timers", self._pass, log, retry_s=poll_s)
 
     def on_kind(self, kind: str, handler: KindHandler) -> None:
         """Fire timers of `kind` (not a subscription-version timer) with `handler(timer row)`; the
@@ -80,29 +80,17 @@ class TimerRunner:
 
     # ---- background ------------------------------------------------------------------------------
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="npac-timers")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._delay())
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                await self.run_due()
-            except Exception:  # one bad timer must not stop the others
-                log.exception("timer pass failed")
+    async def _pass(self) -> float:
+        await self.run_due()
+        return self._delay()
 
     def _delay(self) -> float:
         """Sleep until the next due time on the clock, polling at least every `poll_s` (the clock may be

@@ -73,6 +73,17 @@ SPECS: tuple[TunableSpec, ...] = (
     _T("lsms_retry_interval", "LSMS_Retry_Interval", 2, _M, 1, 60, "L22062"),
     _T("soa_retry_attempts", "SOA_Retry_Attempts", 3, _N, 1, 10, "L22118"),
     _T("soa_retry_interval", "SOA_Retry_Interval", 2, _M, 1, 60, "L22200"),
+    # console users and logins (FRS §7, App. C L22256-22766). Record_Logons_After_Failure (L22678) is
+    # not taken: every failed login is recorded anyway (R7-73.1). Failed_Login_Attempts starts at 1,
+    # not App. C's 0: no allowed attempt at all would lock every user out at the first typo.
+    _T("failed_login_attempts", "Failed_Login_Attempts", 3, _N, 1, 10, "L22260 R7-33.2"),
+    _T("failed_login_shutdown_period", "Failed_Login_Shutdown_Period", 60, Unit.SECONDS, 0, 300, "L22316 R7-35.2"),
+    _T("unused_user_id_disable_period", "Unused_User_Id_Disable_Period", 60, _D, 1, 360, "L22404 R7-5.4"),
+    _T("password_age_limit", "Password_Age_Limit", 90, _D, 1, 360, "L22428 R7-23.2"),
+    _T("password_expiration_notice", "Password_Expiration_Notice", 7, _D, 1, 30, "L22484 R7-24.2"),
+    _T("post_expiration_logins", "Post_Expiration_Logins", 2, _N, 0, 10, "L22540"),
+    _T("password_reuse_limit", "Password_Reuse_Limit", 6, _MO, 1, 36, "L22596 R7-25.2"),
+    _T("non_use_disconnect", "Non_Use_Disconnect", 60, _M, 1, 1440, "L22734 R7-32.2"),
     # Table 11-3 Audit tunables
     _T("canceled_audit_retention", "Canceled_Audit_Retention_Period", 30, _D, 1, 360, "L22810"),
     _T("data_integrity_sample_size", "Data_Integrity_Sample_Size", 1000, _N, 1, 5000, "L22870"),
@@ -120,6 +131,14 @@ class Tunables:
     lsms_retry_interval: int = _DEFAULT["lsms_retry_interval"]
     soa_retry_attempts: int = _DEFAULT["soa_retry_attempts"]
     soa_retry_interval: int = _DEFAULT["soa_retry_interval"]
+    failed_login_attempts: int = _DEFAULT["failed_login_attempts"]
+    failed_login_shutdown_period: int = _DEFAULT["failed_login_shutdown_period"]
+    unused_user_id_disable_period: int = _DEFAULT["unused_user_id_disable_period"]
+    password_age_limit: int = _DEFAULT["password_age_limit"]
+    password_expiration_notice: int = _DEFAULT["password_expiration_notice"]
+    post_expiration_logins: int = _DEFAULT["post_expiration_logins"]
+    password_reuse_limit: int = _DEFAULT["password_reuse_limit"]
+    non_use_disconnect: int = _DEFAULT["non_use_disconnect"]
     canceled_audit_retention: int = _DEFAULT["canceled_audit_retention"]
     data_integrity_sample_size: int = _DEFAULT["data_integrity_sample_size"]
     lsms_activation_log_retention: int = _DEFAULT["lsms_activation_log_retention"]

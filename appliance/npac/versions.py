@@ -50,7 +50,7 @@ class Rule:
     target: Status | None  # None: status unchanged
     action: a.Action
     cite: str
-    announce: bool = False  # an in-place change is told to both SOAs (attributeValueChange)
+    announce: bool = False  # the SP data it records is told to the SOAs (attributeValueChange)
     spawns: bool = False  # the target status is that of a new version; the source is unchanged
 
 
@@ -72,9 +72,9 @@ TABLE: tuple[Rule, ...] = (
     Rule("", S.PENDING, E.OLD_SP_CREATE, OLD_SIDE, (*g.JOIN_CHECKS, g.AUTHORIZES), None, a.record_old_side,
          "R5-20.4 R5-21.6 L12032", announce=True),
     Rule("7A2", S.PENDING, E.OLD_SP_CREATE, GUI, (*g.JOIN_CHECKS, g.WITHHOLDS), S.CONFLICT, a.record_old_side,
-         "T7A2 L10762"),
+         "T7A2 L10762", announce=True),
     Rule("7C1", S.PENDING, E.OLD_SP_CREATE, frozenset({R.OLD_SP}), (*g.JOIN_CHECKS, g.WITHHOLDS), S.CONFLICT,
-         a.record_old_side, "T7C1 L10778"),
+         a.record_old_side, "T7C1 L10778", announce=True),
     Rule("", S.CONFLICT, E.NEW_SP_CREATE, NEW_SIDE, g.JOIN_CHECKS, None, a.record_new_side,
          "R5-20.4 after RR5-2.1", announce=True),
     Rule("", S.CONFLICT_RESOLUTION_PENDING, E.NEW_SP_CREATE, NEW_SIDE, g.JOIN_CHECKS, None, a.record_new_side,
@@ -89,15 +89,15 @@ TABLE: tuple[Rule, ...] = (
     Rule("9C2", S.PENDING, E.PENDING_EXPIRED, SYSTEM, ANY, S.CANCEL_PENDING, a.nothing, "T9C2 L10826 RR5-1.4"),
     # modification in place (R5-31.2) and through authorization (RR5-10)
     Rule("7", S.PENDING, E.MODIFY, OLD_SIDE, (*MODIFY, g.REVOKES), S.CONFLICT, a.modify_in_place,
-         "T7 by RR5-10.1 L12742"),
+         "T7 by RR5-10.1 L12742", announce=True),
     Rule("", S.PENDING, E.MODIFY, EITHER_SP, (*MODIFY, g.KEEPS_AUTHORIZATION), None, a.modify_in_place,
          "R5-31.2 L12718", announce=True),
     Rule("5C", S.CONFLICT, E.MODIFY, OLD_SIDE, (*MODIFY, g.GRANTS), S.CONFLICT_RESOLUTION_PENDING,
-         a.modify_granting, "T5C L10708 RR5-10.4"),
+         a.modify_granting, "T5C L10708 RR5-10.4", announce=True),
     Rule("", S.CONFLICT, E.MODIFY, EITHER_SP, (*MODIFY, g.NO_GRANT), None, a.modify_in_place,
          "R5-31.2 L12718", announce=True),
     Rule("6C", S.CONFLICT_RESOLUTION_PENDING, E.MODIFY, OLD_SIDE, (*MODIFY, g.REVOKES), S.CONFLICT,
-         a.modify_in_place, "T6C L10736 RR5-10.1"),
+         a.modify_in_place, "T6C L10736 RR5-10.1", announce=True),
     Rule("", S.CONFLICT_RESOLUTION_PENDING, E.MODIFY, EITHER_SP, (*MODIFY, g.KEEPS_AUTHORIZATION), None,
          a.modify_in_place, "R5-31.2 L12718", announce=True),
     Rule("25", S.ACTIVE, E.MODIFY, CURRENT, (*MODIFY, g.NO_OTHER_IN_FLIGHT), S.SENDING, a.modify_active,
@@ -239,16 +239,57 @@ def _visible_change(before: V, after: V) -> bool:
 
 
 def _notices(rule: Rule, before: V | None, after: V, event: Any) -> tuple[Notify, ...]:
-    """R5-21.7 / GDMO L36416 objectCreation; status changes to both SOAs, or the current SP alone for
-    an intra-SP port (RR5-12, RR5-16, RR5-26, RR5-29), with the failed LSMS list (RR5-22)."""
+    """R5-21.7 / GDMO L36416 objectCreation; status changes (with the failed LSMS list, RR5-22), then
+    the changed data (attributeValueChange) where the flow reports both (6.4.4 f-m), to `audience`."""
+    who = audience(before, after, event)
     if before is None:
-        return (Notify(Notification.OBJECT_CREATION, after.version_id, after.parties),)
+        return (Notify(Notification.OBJECT_CREATION, after.version_id, who),)
+    out: list[Notify] = []
     if after.status is not before.status:
         failed = after.failed_sp_list if event.kind is E.BROADCAST_COMPLETE else ()
-        return (Notify(Notification.STATUS_CHANGE, after.version_id, after.parties, failed),)
-    if rule.announce:
-        return (Notify(Notification.ATTRIBUTE_VALUE_CHANGE, after.version_id, after.parties),)
-    return ()
+        out.append(Notify(Notification.STATUS_CHANGE, after.version_id, who, failed))
+        if rule.announce and _data_changed(before, after):
+            out.append(Notify(Notification.ATTRIBUTE_VALUE_CHANGE, after.version_id, who))
+    elif rule.announce:
+        out.append(Notify(Notification.ATTRIBUTE_VALUE_CHANGE, after.version_id, _data_audience(before, after, who)))
+    return tuple(out)
+
+
+_MODIFY_PATH = frozenset({E.MODIFY, E.BROADCAST_COMPLETE, E.RESEND})
+_DISCONNECT_PATH = frozenset({E.DISCONNECT, E.RELEASE_DATE_REACHED})
+
+
+def audience(before: V | None, after: V, event: Any) -> tuple[str, ...]:
+    """The SOAs a version's notifications go to, in the order the IIS flows draw them (05 §6.4):
+    - both SPs, old SP first (6.4.1.1-6.4.2, 6.4.4, 6.4.5, 6.4.7-6.4.9);
+    - the current SP alone for an intra-SP port (6.4.10 g, RR5-12);
+    - the current SP alone for a modify of an active version, from its creation in sending to its
+      outcome, and for the version it retires (6.4.3.1 f, h, o: "NPAC -> current SOA");
+    - the current SP alone for a disconnect, immediate or deferred, to its outcome (6.4.6.1 f, l, s;
+      6.4.6.2: "NPAC -> SOA", the flow's actors being the current SP's SOA and the donor's)."""
+    current = (after.new_sp,)
+    if after.intra_sp or (event.kind is E.SUPERSEDED and event.by_modify):
+        return current
+    if event.kind in _MODIFY_PATH and after.broadcast_kind is K.MODIFY and after.modifies_version_id is not None:
+        return current
+    if event.kind in _DISCONNECT_PATH or (
+            after.broadcast_kind is K.DISCONNECT and event.kind in (E.BROADCAST_COMPLETE, E.RESEND)):
+        return current
+    return after.parties
+
+
+def _data_audience(before: V, after: V, who: tuple[str, ...]) -> tuple[str, ...]:
+    """6.4.1.3 f-h: when the new SP's create joins the old SP's version, the new SOA hears of every
+    attribute updated, the old SOA only when subscriptionNewSP-DueDate changed value."""
+    if (after.new_sp_creation_ms is not None and before.new_sp_creation_ms is None
+            and before.new_sp_due_date_ms == after.new_sp_due_date_ms):
+        return tuple(sp for sp in who if sp != after.old_sp)
+    return who
+
+
+def _data_changed(before: V, after: V) -> bool:
+    quiet = INTERNAL_FIELDS | {"status", "modified_ms"}
+    return any(getattr(before, f.name) != getattr(after, f.name) for f in dataclasses.fields(V) if f.name not in quiet)
 
 
 # --- a TN's versions ----------------------------------------------------------------------------
@@ -298,8 +339,10 @@ def step_tn(versions: Sequence[V], event: Any, ctx: Context,
         if isinstance(effect, CreateVersion):
             result = _put(result, effect.version)
         elif isinstance(effect, SupersedeActive):
+            successor = next((v for v in result if v.version_id == effect.by_version_id), None)
             for old in [v for v in result if v.status is S.ACTIVE and v.version_id != effect.by_version_id]:
-                moved, more = _step_one(result, old, Superseded(), ctx)
+                by_modify = successor is not None and successor.modifies_version_id == old.version_id
+                moved, more = _step_one(result, old, Superseded(by_modify=by_modify), ctx)
                 result, out = _put(result, moved), out + list(more)
         elif isinstance(effect, ConflictUnauthorizedPending):
             for pending in [v for v in result if v.status is S.PENDING and v.version_id != effect.by_version_id]:

@@ -11,7 +11,6 @@ audit log), so a notice that reached nobody is still on record.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -22,7 +21,6 @@ from typing import Any
 from appliance.agent import NpacAgent
 from appliance.config import NodeConfig
 from appliance.npac.downtime import DowntimeNotices
-from appliance.lnp.values import gtime
 from appliance.ops.commands import Command
 
 log = logging.getLogger("appliance.ops.notices")
@@ -59,15 +57,21 @@ class UserNotices:
         self.security_log = security_log
         self.clock_ms = clock_ms
         self.path = Path(cfg.data_dir) / "user-notices.jsonl"
+        # carriers that associate after a notice went out get it then (ha.drill_watch.OwedNotices,
+        # run by the node of a pair): after a cutover they arrive after the decision was announced
         self.sender = DowntimeNotices(None, None, agent, clock_ms, timeout=10)  # type: ignore[arg-type]
-        # the outage notice in force: a carrier that associates while it is (with the new live node,
-        # after a cutover) gets it then, so SLR 22 is met for carriers that were on the failed node
-        self.in_force: dict[str, Any] | None = None
-        self._told: set[str] = set()
-        agent.association_listeners.append(self._on_association)
+        # the service-level record of a cutover (Exhibit G, Exhibit H "cutovers"): the node points
+        # this at its meters while it is live
+        self.on_cutover: Callable[[int, int, dict[str, Any]], None] | None = None
 
     async def notify(self, kind: str, details: dict[str, Any]) -> None:
         now = self.clock_ms()
+        cutover = details.get("cutover") or {}
+        if kind == "service-restored" and cutover.get("detected") and self.on_cutover is not None:
+            try:
+                self.on_cutover(int(cutover["detected"]), int(cutover.get("completed") or now), details)
+            except Exception:  # the record is for reports; the notice must still go out
+                log.exception("cutover not recorded for the service levels")
         text = TEXT.get(kind, kind).format(node=details.get("node", self.cfg.name),
                                            database=database_status(details))[:255]
         deliveries = []
@@ -75,15 +79,10 @@ class UserNotices:
             start = int(details.get("detected_ms") or details.get("time_ms") or now)
             entry = {"start_ms": start, "stop_ms": now if kind == "service-restored" else None,
                      "contact": self.cfg.contact_number, "information": text}
-            if kind == "unscheduled-unavailability":
-                self.in_force, self._told = entry, set()
-            elif kind == "service-restored":
-                self.in_force = None
             try:
                 deliveries = await self.sender.announce(entry)
             except Exception:  # a notice that cannot go out is still recorded for the operators
                 log.exception("user notice %s could not be sent", kind)
-            self._told |= {d.system_id for d in deliveries if d.confirmed}
         record = {"time_ms": now, "kind": kind, "text": text, "details": details,
                   "delivered": [{"system_id": d.system_id, "role": d.role, "confirmed": d.confirmed}
                                 for d in deliveries]}
@@ -92,24 +91,6 @@ class UserNotices:
         self.security_log.record("user-notice", kind=kind, delivered=len(deliveries),
                                  confirmed=sum(1 for d in deliveries if d.confirmed))
         log.warning("user notice %s sent to %d associations", kind, len(deliveries))
-
-    def _on_association(self, conn: Any) -> None:
-        if self.in_force is not None:
-            asyncio.get_running_loop().create_task(self._tell_late(conn, self.in_force))
-
-    async def _tell_late(self, conn: Any, entry: dict[str, Any]) -> None:
-        await asyncio.sleep(0.2)  # after the AARE has gone out
-        endpoint = conn.context.get("lnp")
-        system_id = getattr(endpoint, "peer_id", None) or "?"
-        if entry is not self.in_force or system_id in self._told or conn.assoc.state != "open":
-            return
-        down = {"startTime": gtime(entry["start_ms"])}
-        info = {"down-time": down, "npac-contact-number": entry["contact"],
-                "additional-down-time-information": entry["information"]}
-        if await self.sender._send(conn, info):
-            self._told.add(system_id)
-            self.security_log.record("user-notice", kind="unscheduled-unavailability", delivered=1, confirmed=1,
-                                     system_id=system_id)
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         if not self.path.exists():

@@ -53,6 +53,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _schema_step(1)),
     Migration(2, "query indexes", _schema_step(2)),
     Migration(3, "notification outbox", _schema_step(3)),
+    Migration(4, "console users", _schema_step(4)),
+    Migration(5, "planned outages and trouble tickets", _schema_step(5)),
+    Migration(6, "service-level records", _schema_step(6)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -223,4 +223,64 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Column("attempts", I, not_null=True, default=0), *_c("created_ms next_attempt_ms"), Column("last_error", T),
     ), ("entry_id",), (Index(("state", "next_attempt_ms"), since=3), Index(("recipient", "state"), since=3)),
         since=3),
+    # service-level records (Exhibit G, Exhibit H): per (bucket, kind, party) counts and a latency
+    # histogram, so a month at full load stays a few thousand rows (appliance.ops.meter_records)
+    Table("slr_buckets", (
+        Column("start_ms", I, not_null=True), Column("kind", T, not_null=True), Column("party", T, not_null=True),
+        *_c("count errors sum_ms max_ms active_s peak_per_s", I, not_null=True, default=0),
+        Column("hist", J, default={}),
+    ), ("start_ms", "kind", "party"), (Index(("kind", "start_ms"), since=6),), since=6),
+    # intervals and events: node in service, carrier interfaces up, outages, cutovers, restorals...
+    Table("slr_intervals", (
+        Column("interval_id", I, not_null=True), Column("kind", T, not_null=True),
+        Column("party", T, not_null=True, default=""), Column("node", T, not_null=True, default=""),
+        Column("start_ms", I, not_null=True), Column("end_ms", I), Column("open", B, not_null=True, default=False),
+        Column("details", J, default={}),
+    ), ("interval_id",), (Index(("kind", "start_ms"), since=6),), since=6),
+    # console users (FRS §7.1-7.2): one row per userid ever issued, so an id is never reused (R7-1);
+    # the password is only ever held as a salted one-way hash (R7-15)
+    Table("console_users", (
+        Column("user_id", T, not_null=True), Column("role", T, not_null=True),
+        Column("state", T, not_null=True, default="enabled"),  # enabled | disabled | deleted
+        Column("disabled_reason", T), Column("disabled_until_ms", I),  # R7-7 temporary, R7-8 reactivation
+        Column("password_hash", T), Column("password_set_ms", I),
+        Column("must_change", B, not_null=True, default=False),  # after an administrator's reset (R7-22)
+        Column("expired_logins", I, not_null=True, default=0),  # Post_Expiration_Logins spent
+        Column("failed_since_login", I, not_null=True, default=0),  # R7-48.2
+        *_c("last_failure_ms last_login_ms"), Column("last_login_terminal", T),  # R7-48.1
+        Column("unused_since_ms", I),  # last login, creation or re-enabling: R7-5.1 counts from here
+        *_c("created_ms modified_ms"), Column("created_by", T),
+    ), ("user_id",), since=4),
+    # earlier passwords of a user, kept for the reuse check (R7-25.1: 6 months by default)
+    Table("console_password_history", (
+        Column("entry_id", I, not_null=True), Column("user_id", T, not_null=True),
+        Column("password_hash", T, not_null=True), Column("set_ms", I, not_null=True),
+        Column("replaced_ms", I, not_null=True),
+    ), ("entry_id",), (Index(("user_id",), since=4),), since=4),
+    # planned outages (production-support §12.1 notice fields; Exhibit G SLR 2 and SLR 21), appliance.ops.outages
+    Table("planned_outages", (
+        Column("outage_id", I, not_null=True), Column("state", T, not_null=True, default="scheduled"),
+        Column("interface", T, not_null=True), Column("description", T, not_null=True),
+        Column("impact", T, not_null=True), Column("workaround", T, not_null=True),
+        Column("contact_name", T, not_null=True), Column("contact_number", T, not_null=True),
+        Column("maintenance", T, not_null=True),  # routine | non-routine (SLR 2 exclusions, SLR 21 lead times)
+        Column("start_ms", I, not_null=True), Column("stop_ms", I, not_null=True),
+        *_c("scheduled_ms notice_ms lead_required_ms"), Column("lead_rule", T), Column("lead_met", B),
+        Column("late_reason", T), Column("deliveries", J, default=[]),
+        *_c("actual_start_ms actual_stop_ms cancelled_ms"), Column("cancel_reason", T),
+        Column("cancel_deliveries", J, default=[]), Column("created_by", T), *_c("created_ms modified_ms"),
+    ), ("outage_id",), (Index(("start_ms",), since=5), Index(("state",), since=5)), since=5),
+    # trouble tickets (production-support §12.3-12.5; contract §10.2, §10.3, §21.3), appliance.ops.tickets
+    Table("trouble_tickets", (
+        Column("ticket_id", I, not_null=True), Column("tracking", T, not_null=True),
+        Column("state", T, not_null=True, default="open"),  # open | date-tbd | closed
+        Column("severity", I, not_null=True), Column("defect", T, not_null=True),  # material | minor | none
+        Column("reporter", T, not_null=True), Column("summary", T, not_null=True), Column("description", T),
+        Column("interface", T), Column("affected_users", J, default=[]),
+        *_c("reported_ms detected_ms responded_ms"), Column("source", T),  # Date TBD: the problem's source
+        Column("resolution_scheduled_ms", I), Column("resolution_plan", T),
+        Column("disposition", T), Column("patch_date_ms", I), Column("notices", J, default=[]),
+        Column("rca", J, default={}),  # root-cause report kind -> delivered ms (contract §10.3)
+        Column("closed_ms", I), Column("created_by", T), *_c("created_ms modified_ms"),
+    ), ("ticket_id",), (Index(("tracking",), unique=True, since=5), Index(("state",), since=5)), since=5),
 )}

@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-AREAS = ("wire", "npac", "snmp")
+AREAS = ("wire", "npac", "ha", "snmp", "console")
 
 
 def main(argv: list[str]) -> int:

@@ -26,6 +26,12 @@ ends). The store is read (read-only, after the node stops) for journal rows per 
 broadcast rows. Writes var/bench/npac.json.
 
     python -m tests.bench.npac [--steps 1,2,3,3.5,4,5,6] [--duration 15] [--runs 2]
+    python -m tests.bench.npac --link ds0      # each SOA and LSMS behind its own 56 kbit/s DS-0 (root)
+
+With `--link ds0` every SOA and every LSMS reaches the node over its own shaped circuit (`ds0_link`:
+veth pairs between a node namespace and a load namespace, netem rate 56kbit plus a one-way delay); the
+figures go under "ds0" in the same JSON file. Where namespaces cannot be made, it says so and measures
+on loopback, marked unshaped.
 """
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from appliance.config import load_config
@@ -51,6 +58,7 @@ from appliance.peers.carrier import Host
 from appliance.peers.demo_keys import NPAC_SYSTEM_ID, DemoKeys
 from appliance.peers.lsms import LsmsSimulator
 from appliance.peers.soa import SoaSimulator, routing
+from tests.bench.ds0_link import Ds0Links
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "var" / "bench"
@@ -74,12 +82,12 @@ def network(sid: str) -> tuple[str, str]:
 
 
 # ---- the node ---------------------------------------------------------------------------------
-def write_config(base: Path, port: int, keys: DemoKeys) -> Path:
+def write_config(base: Path, port: int, keys: DemoKeys, host: str = "127.0.0.1") -> Path:
     """A node config (the appliance.config format) with the 10 bench carriers and their network data."""
     rel_keys = os.path.relpath(keys.directory, base)
     lines = [
         "[node]", 'name = "bench"', f'system_id = "{NPAC_SYSTEM_ID}"', 'role = "primary"', 'data_dir = "primary"', "",
-        "[cmip]", 'host = "127.0.0.1"', f"port = {port}", 'tsap = "4e504143"', 'ssap = "0001"', 'psap = "00000001"', "",
+        "[cmip]", f'host = "{host}"', f"port = {port}", 'tsap = "4e504143"', 'ssap = "0001"', 'psap = "00000001"', "",
         "[keys]", f'private_list = "{rel_keys}/{NPAC_SYSTEM_ID}/{NPAC_SYSTEM_ID}-list1.key.pem"', "key_id = 1", "",
     ]
     for sid, (name, _types) in CARRIERS.items():
@@ -106,8 +114,8 @@ def pin(cpu: int) -> None:
 
 
 class Node:
-    def __init__(self, config: Path):
-        self.proc = subprocess.Popen([sys.executable, "-m", "appliance.node", "--config", str(config)],
+    def __init__(self, config: Path, prefix: list[str] | None = None):
+        self.proc = subprocess.Popen([*(prefix or []), sys.executable, "-m", "appliance.node", "--config", str(config)],
                                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=lambda: pin(0))
         self.log: list[str] = []
@@ -189,7 +197,8 @@ class Port:
 
 
 class Rig:
-    def __init__(self, keys: DemoKeys, hosts: list[Host]):
+    def __init__(self, keys: DemoKeys, hosts: Callable[[str, str], list[Host]]):
+        """`hosts(role, sid)`: where the carrier's SOA ("soa") or LSMS ("lsms") finds the node."""
         self.keys, self.hosts = keys, hosts
         self.sids = list(CARRIERS)
         self.soas = {sid: SoaSimulator(keys.carrier_identity(sid, SOA), keys.carrier_directory(),
@@ -198,10 +207,10 @@ class Rig:
         self.next_line = {sid: 1000 for sid in self.sids}  # donor's next subscriber line number
 
     async def open(self) -> None:
-        for lsms in self.lsmss.values():
-            await lsms.sim.associate(self.hosts)
-        for soa in self.soas.values():
-            await soa.open(self.hosts)
+        for sid, lsms in self.lsmss.items():
+            await lsms.sim.associate(self.hosts("lsms", sid))
+        for sid, soa in self.soas.items():
+            await soa.open(self.hosts("soa", sid))
 
     async def close(self) -> None:
         for soa in self.soas.values():
@@ -354,13 +363,32 @@ async def bench(args: argparse.Namespace) -> dict:
         shutil.rmtree(NODE_DIR)
     NODE_DIR.mkdir(parents=True)
     port = free_port()
-    cfg_path = write_config(NODE_DIR, port, keys)
+    links, link = None, {"shaped": False, "what": "loopback"}
+    if args.link == "ds0":
+        links = Ds0Links([f"{role}-{sid}" for role in ("soa", "lsms") for sid in CARRIERS],
+                         delay_ms=args.ds0_delay_ms)
+        why_not = links.up()
+        if why_not is None:
+            link = links.describe()
+            links.enter()
+        else:
+            links, link = None, {"shaped": False, "what": "loopback", "ds0_unavailable": why_not}
+            print(f"  DS-0 shaping unavailable ({why_not}): measuring WITHOUT shaping, on loopback", flush=True)
+    cfg_path = write_config(NODE_DIR, port, keys, "0.0.0.0" if links else "127.0.0.1")
     cfg = load_config(cfg_path)
     load_before = os.getloadavg()
-    node = Node(cfg_path)
     steps_out: list[dict] = []
     try:
-        hosts = [Host("127.0.0.1", port, Address(cfg.tsap, cfg.ssap, cfg.psap))]
+        node = Node(cfg_path, links.node_command([]) if links else None)
+    except BaseException:
+        if links:
+            links.down()
+        raise
+    try:
+        address = Address(cfg.tsap, cfg.ssap, cfg.psap)
+
+        def hosts(role: str, sid: str) -> list[Host]:
+            return [Host(links.node_address(f"{role}-{sid}") if links else "127.0.0.1", port, address)]
         rig = Rig(keys, hosts)
         await rig.open()
         await rig.step(1.5, 2.0, 10.0)  # warm-up: not counted
@@ -368,8 +396,11 @@ async def bench(args: argparse.Namespace) -> dict:
             runs = []
             for i in range(args.runs):
                 n0 = node.cpu()
+                sent0 = links.sent() if links else None
                 fig = await rig.step(soa_tps, args.duration, args.drain)
                 n1 = node.cpu()
+                if links:  # the busiest DS-0 of each kind, each way, over the step (wall time)
+                    fig["ds0_peak_utilisation"] = links.utilisation(sent0, links.sent(), fig["wall_s"])
                 fig["node_cpu_fraction"] = (n1 - n0) / fig["wall_s"] if n0 is not None and n1 is not None else None
                 fig.update(judge(fig))
                 runs.append(fig)
@@ -379,6 +410,8 @@ async def bench(args: argparse.Namespace) -> dict:
                           f"bcast mean {fig['broadcast_mean_s'] * 1e3:.0f} ms  LSMS {fig['lsms_tps_mean']:.2f} "
                           f"(min {fig['lsms_tps_min']:.2f}) tx/s  failed ports {fig['ports_failed']}  "
                           f"node cpu {fig['node_cpu_fraction'] or 0:.0%} load cpu {fig['load_cpu_fraction']:.0%}  "
+                          + (f"busiest DS-0 {max(fig['ds0_peak_utilisation'].values()):.0%}  "
+                             if "ds0_peak_utilisation" in fig else "") +
                           f"{'holds' if fig['all_hold'] else 'BREAKS'}", flush=True)
                 await asyncio.sleep(1.0)
             steps_out.append(summarise(soa_tps, runs))
@@ -387,6 +420,8 @@ async def bench(args: argparse.Namespace) -> dict:
         await rig.close()
     finally:
         rc = node.stop()
+        if links:
+            links.down()
     store = store_counts(cfg.data_dir / "npac.sqlite")
     errors = [line.rstrip() for line in node.log if " ERROR " in line or "Traceback" in line][:10]
     held = [s for s in steps_out if s["all_hold"]]
@@ -396,14 +431,16 @@ async def bench(args: argparse.Namespace) -> dict:
     broke = next((s for s in steps_out if not s["all_hold"]), None)
     return {
         "area": "npac",
-        "what": "10 SOA + 10 LSMS simulators on loopback against a node process (real NPAC services, store, "
-                "LSMS broadcaster): old-SP create, new-SP create, activate per port; Exhibit G service levels",
+        "what": "10 SOA + 10 LSMS simulators " + ("each behind its own DS-0" if link["shaped"] else "on loopback")
+                + " against a node process (real NPAC services, store, LSMS broadcaster): old-SP create, new-SP "
+                "create, activate per port; Exhibit G service levels",
         "when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "exhibit_g": {"ack_p95_limit_s": ACK_P95_LIMIT_S, "broadcast_mean_limit_s": BROADCAST_MEAN_LIMIT_S,
                       "soa_tps_required": SOA_TPS_REQUIRED, "lsms_tps_required": LSMS_TPS_REQUIRED},
         "ratio_convention": "throughputs measured/required, times limit/measured: >= 1 meets, the excess is room",
         "broadcast_complete_measured_as": "Activate sent -> the last of the 10 LSMS simulators received the version "
                                           "(LSMS-side arrival times in the load process; they answer at once)",
+        "link": link,
         "duration_s": args.duration, "runs_per_step": args.runs,
         "steps": steps_out,
         "highest_step_holding": best["target_soa_tps"] if best else None,
@@ -448,6 +485,9 @@ def summarise(soa_tps: float, runs: list[dict]) -> dict:
                 "load_cpu_fraction", "ports_started", "ports_failed", "actions_failed",
                 "ports_not_broadcast_in_time"):
         out[key] = med(key)
+    if all("ds0_peak_utilisation" in r for r in runs):  # the worst run's busiest link, per kind and way
+        out["ds0_peak_utilisation"] = {k: max(r["ds0_peak_utilisation"][k] for r in runs)
+                                       for k in runs[0]["ds0_peak_utilisation"]}
     out.update(judge(out))
     # strict: a step holds only when every run of it held (with 2 runs the median is just the mean)
     out["runs_holding"] = sum(1 for r in runs if r["all_hold"])
@@ -458,7 +498,12 @@ def summarise(soa_tps: float, runs: list[dict]) -> dict:
 
 
 def report(res: dict) -> str:
+    link = res.get("link") or {"shaped": False}
     lines = [f"npac: {res['what']}",
+             "  link: " + (f"DS-0, {link['rate']} + {link['one_way_delay_ms']:g} ms each way ({link['qdisc']}), one per "
+                           "SOA and per LSMS (veth pairs between network namespaces)" if link["shaped"] else
+                           "loopback, UNSHAPED" + (f" (DS-0 asked for: {link['ds0_unavailable']})"
+                                                  if "ds0_unavailable" in link else "")),
              f"  {res['duration_s']} s per step, {res['runs_per_step']} run(s) per step (median); node on core 0, "
              f"load on core 1; machine load {res['machine']['load_1min_before']} before, "
              f"{res['machine']['load_1min_after']} after",
@@ -473,6 +518,10 @@ def report(res: dict) -> str:
             f" {r['soa_tps']:>6.2f}/{r['ack_p95']:>6.1f}/{r['broadcast_mean']:>6.0f}/{r['lsms_tps']:>5.2f}"
             f" {s['node_cpu_fraction']:>8.0%} {s['load_cpu_fraction']:>8.0%}  "
             f"{'holds' if s['all_hold'] else 'BREAKS ' + (','.join(k for k, v in s['holds'].items() if not v) or 'in ' + str(len(s['per_run']) - s.get('runs_holding', 0)) + '/' + str(len(s['per_run'])) + ' runs')}")
+    for s in res["steps"]:
+        if "ds0_peak_utilisation" in s:
+            lines.append(f"  {s['target_soa_tps']:>7} TPS/SOA busiest DS-0 (share of 56 kbit/s): " + ", ".join(
+                f"{k.replace('_', ' ')} {v:.0%}" for k, v in s["ds0_peak_utilisation"].items()))
     lines.append(f"  Exhibit G load (>= 2 TPS/SOA and >= 10 TPS/LSMS) first reached at {res['exhibit_g_load_step']} "
                  f"TPS/SOA; highest step holding all four: {res['highest_step_holding']} TPS/SOA; first breaking: "
                  f"{res['first_step_breaking']}")
@@ -486,19 +535,35 @@ def report(res: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description="NPAC bench: 10 SOAs + 10 LSMSs porting numbers against a node")
-    p.add_argument("--steps", default="1,2,3,3.5,4,5,6", help="SOA actions/s per SOA, comma separated, ascending")
+    p.add_argument("--steps", default=None, help="SOA actions/s per SOA, comma separated, ascending "
+                   "(default 1,2,3,3.5,4,5,6; with --link ds0 1,2,3,4,5)")
     p.add_argument("--duration", type=float, default=15.0, help="seconds of load per step")
     p.add_argument("--drain", type=float, default=20.0, help="seconds after a step for answers and broadcasts")
-    p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--runs", type=int, default=None, help="runs per step (default 2; with --link ds0 1)")
+    p.add_argument("--link", choices=("loopback", "ds0"), default="loopback",
+                   help="ds0: each SOA and LSMS behind its own 56 kbit/s link (needs root and iproute2)")
+    p.add_argument("--ds0-delay-ms", type=float, default=10.0, help="one-way delay of a DS-0 link")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    args.steps = [float(x) for x in args.steps.split(",")]
+    ds0 = args.link == "ds0"
+    args.steps = [float(x) for x in (args.steps or ("1,2,3,4,5" if ds0 else "1,2,3,3.5,4,5,6")).split(",")]
+    args.runs = args.runs or (1 if ds0 else 2)
     res = asyncio.run(bench(args))
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / "npac.json"
-    out.write_text(json.dumps(res, indent=2, default=str) + "\n")
+    # one file: the loopback figures at the top level, the DS-0 figures under "ds0"; each run keeps the other's
+    try:
+        kept = json.loads(out.read_text())
+    except (OSError, ValueError):
+        kept = {}
+    if ds0:
+        whole = {k: v for k, v in kept.items() if k != "ds0"} if kept else {"area": "npac"}
+        whole["ds0"] = res
+    else:
+        whole = {**res, **({"ds0": kept["ds0"]} if "ds0" in kept else {})}
+    out.write_text(json.dumps(whole, indent=2, default=str) + "\n")
     print(report(res))
-    print(f"  wrote {out.relative_to(ROOT)}")
+    print(f"  wrote {out.relative_to(ROOT)}" + (" (key ds0)" if ds0 else ""))
     return res
 
 
