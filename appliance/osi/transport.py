@@ -267,6 +267,9 @@ class CmipConnection(asyncio.Protocol):
         for fut in (self.associated, self._release_done):
             if fut is not None and not fut.done():
                 fut.set_exception(exc)
+                # a responder that refused the AARQ has nobody awaiting these: marked as seen, so
+                # asyncio does not log each refused association as an error
+                fut.exception()
 
     def _update_reading(self) -> None:
         if self.transport is None or self.transport.is_closing():
