@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench keys clean image image-test image-drill image-lock
+.PHONY: run test bench keys clean demo image image-test image-drill image-lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ image-test: $(STAMP)
 
 image-drill: $(STAMP)
 	$(PY) image/drill.py
+
+# With `make run` going in another terminal: two simulated carriers port a number, three LSMSs watch.
+demo: $(STAMP)
+	$(PY) -m appliance.peers port

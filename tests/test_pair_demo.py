@@ -49,6 +49,19 @@ def test_make_run_starts_the_pair_and_prints_how_to_connect(tmp_path):
             assert used.port == p[0]
             await soa.release()
         asyncio.run(asyncio.wait_for(carriers(), 60))
+
+        # `make demo`: two simulated carriers port a number through the pair, three LSMSs watching
+        peers = [sys.executable, "-m", "appliance.peers", "--keys", str(tmp_path / "keys"),
+                 "--hosts", f"127.0.0.1:{p[0]},127.0.0.1:{p[1]}"]
+        done = subprocess.run([*peers, "port"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "every LSMS holds the new version" in done.stdout
+        assert done.stdout.count("TN 3035551234 -> LRN 3035560000, new SP 0002") == 3
+        again = subprocess.run([*peers, "port"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert again.returncode == 1 and again.stderr.startswith("peers: 0001 subscriptionVersionOldSP-Create: refused")
+        assert "Traceback" not in again.stderr
+        bad = subprocess.run([*peers, "port", "--tn", "12"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert bad.returncode == 2 and "10 digits" in bad.stderr
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
