@@ -89,6 +89,7 @@ class Vm:
     forwards: dict[str, int] = field(default_factory=dict)   # "tcp:102" -> host port
     extra: list[str] = field(default_factory=list)            # more qemu arguments (drill: cable, interconnect)
     memory_mib: int = 1024
+    cpus: int = 2
     proc: subprocess.Popen | None = None
     lines: list[str] = field(default_factory=list)
     started: float = 0.0
@@ -109,7 +110,7 @@ class Vm:
         return [
             "qemu-system-x86_64", "-name", self.name,
             "-machine", "q35,accel=" + ("kvm" if kvm else "tcg"), "-cpu", "host,-arch-capabilities" if kvm else "max",
-            "-smp", "2", "-m", str(self.memory_mib), "-rtc", "base=utc",
+            "-smp", str(self.cpus), "-m", str(self.memory_mib), "-rtc", "base=utc",
             "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
             "-drive", f"if=pflash,format=raw,file={vars_copy}",
             "-drive", f"file={self.disk},format=raw,if=virtio,cache=unsafe",

@@ -251,8 +251,9 @@ def test_retry_tunables_shorten_the_schedule(tmp_path, keys_dir):
 
 def test_unfinished_round_resumes_after_restart(tmp_path, keys_dir):
     """DECISIONS (timers survive restart and cutover), ARCHITECTURE "pending broadcasts live in the
-    store": the NPAC stops mid-round; the next one resumes from the broadcasts table, resends on the
-    same schedule, and completes the round."""
+    store": the NPAC stops mid-round; the next one resumes from the broadcasts table. The row left
+    `sending` has no request behind it any more, so the restarted NPAC counts it unanswered at once
+    (held for the LSMS, absent then), and the schedule goes on from there to complete the round."""
     async def body():
         db = tmp_path / "npac.db"
         rig = await start_lsms_rig(tmp_path / "a", keys_dir, store_path=db)
@@ -268,10 +269,11 @@ def test_unfinished_round_resumes_after_restart(tmp_path, keys_dir):
         again = await start_lsms_rig(tmp_path / "b", keys_dir, store_path=db, clock=clock)
         try:
             (sim,) = await again.lsms_up("0003")
-            assert rows(again, v.version_id)["0003"]["sends"] == 2
+            assert rows(again, v.version_id)["0003"]["sends"] == 3
+            assert [h["version_id"] for h in HOLD_QUEUE.held(again.store, "0003")] == [v.version_id]
             await again.advance(2 * MINUTE, settle=lambda: again.completions)
             assert again.completions == [(v.version_id, ("0003",), ())]
-            assert len(creates(sim)) == 1 and rows(again, v.version_id)["0003"]["sends"] == 3
+            assert len(creates(sim)) == 1 and rows(again, v.version_id)["0003"]["sends"] == 4
         finally:
             await again.close()
     (tmp_path / "a").mkdir()

@@ -375,29 +375,35 @@ def test_watchdog_interval_is_half_of_watchdogsec_and_only_for_its_process():
 
 
 def test_ready_and_watchdog_reach_a_real_notify_socket(tmp_path, monkeypatch):
-    """READY=1 then WATCHDOG=1 pings through systemd-python to a datagram socket, as systemd sees them."""
+    """READY=1 then WATCHDOG=1 pings through systemd-python to a datagram socket, as systemd sees them.
+    The socket is read while the pings run: a datagram queue holds only a few messages."""
     path = tmp_path / "notify"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(path))
-    sock.settimeout(5)
+    sock.setblocking(False)
     monkeypatch.setenv("NOTIFY_SOCKET", str(path))
-    monkeypatch.setenv("WATCHDOG_USEC", "20000")  # pings every 10 ms
+    monkeypatch.setenv("WATCHDOG_USEC", "40000")  # pings every 20 ms
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    got: list[str] = []
 
     async def run():
+        loop = asyncio.get_running_loop()
+
+        async def collect():
+            while True:
+                got.append((await loop.sock_recv(sock, 4096)).decode())
+
+        reader = asyncio.create_task(collect())
         assert sdnotify.ready("serving")
-        await asyncio.sleep(0.1)
+        while got.count("WATCHDOG=1") < 3:
+            await asyncio.sleep(0.01)
         sdnotify.stopping()
+        while got[-1] != "STOPPING=1":
+            await asyncio.sleep(0.01)
+        reader.cancel()
 
     try:
-        asyncio.run(run())
-        got = []
-        sock.settimeout(0.5)
-        while True:
-            try:
-                got.append(sock.recv(4096).decode())
-            except TimeoutError:
-                break
+        asyncio.run(asyncio.wait_for(run(), 20))
     finally:
         sock.close()
     assert got[0] == "READY=1\nSTATUS=serving"

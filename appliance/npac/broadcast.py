@@ -15,6 +15,18 @@ A round (flows 6.4.1.6, 6.4.1.7, 6.4.1.11, 6.4.2; R5-57..R5-61, R5-68):
   receives this round's LSMSs (the machine adds earlier rounds' successes, RR5-38.7).
 Retry due times derive from the rows (sends, last send), so `resume` after a restart or cutover
 carries every unfinished round on.
+
+A restarted or promoted node takes over (R10-19, Exhibit K: the activation time stamp means the
+broadcast is complete): a `sending` row it did not write itself has no request behind it any more
+(requests live in the process that sent them), so `resume` treats it as unanswered at once, as the
+retry schedule would: the attempt is counted and the update resent to an LSMS that is live, or held
+for one that is not, so its recovery delivers it. A row whose last allowed attempt is already spent
+is not sent again; it is held for an absent LSMS and fails at the end of its interval as before.
+Old rows are told from new ones by the broadcaster itself (`_sent_here`): one Broadcaster lives
+exactly as long as one incarnation of the live services, so no epoch needs storing in the rows.
+The recovery hand-over (`owed_to`, `delivered_in`) settles every unanswered row of the recovering
+LSMS: held updates and unanswered sends go out in the lnpRecoveryComplete reply, and what its
+lnpDownload already carried is settled without being sent twice.
 """
 from __future__ import annotations
 
@@ -72,6 +84,7 @@ class Broadcaster:
         self.link = link or LsmsLink(agent, store)
         self.rounds: dict[int, Round] = {}
         self.actions: dict[int, tuple[int, str]] = {}  # actionId -> (version, LSMS) awaiting ActionResults
+        self._sent_here: set[tuple[int, str]] = set()  # (version, LSMS) rows this incarnation sent or took over
         self._tasks: set[asyncio.Future] = set()
         self.retries = WakeLoop("npac-broadcast-retries", self._retry_pass, log)
         self._closed = False
@@ -96,10 +109,41 @@ class Broadcaster:
                 continue
             current = [r for r in rows if r["first_sent_ms"] == latest]
             operation = BroadcastOp(current[0]["operation"])
-            self.rounds[version_id] = Round(version_id, operation, self._kind(version, operation),
-                                            frozenset(r["lsms_sp_id"] for r in current))
-            self._spawn(self._maybe_finish(version_id))
+            rnd = Round(version_id, operation, self._kind(version, operation),
+                        frozenset(r["lsms_sp_id"] for r in current))
+            self.rounds[version_id] = rnd
+            orphans = [r for r in current if r["state"] == SENDING
+                       and (version_id, r["lsms_sp_id"]) not in self._sent_here]
+            self._sent_here.update((version_id, r["lsms_sp_id"]) for r in orphans)
+            if orphans:  # before the retry loop runs, so a row overdue anyway is not sent twice
+                await self._take_over(rnd, orphans)
+            else:
+                self._spawn(self._maybe_finish(version_id))
         self._ensure_loop()
+
+    async def _take_over(self, rnd: Round, rows: list[dict[str, Any]]) -> None:
+        """Rows a previous incarnation left `sending`: unanswered now, under the retry rules."""
+        tunables = self.tunables()
+        for row in rows:
+            lsms = row["lsms_sp_id"]
+            timer = broadcast_retry(rnd.version_id, lsms, row["sends"], row["last_sent_ms"], rnd.kind, tunables)
+            if retry_verdict(timer, rnd.kind, tunables) is RetryVerdict.RESEND:
+                await self._resend(rnd, lsms)
+            elif self.link.connection(lsms) is None:
+                await self._hold_last(rnd, lsms)
+        self._spawn(self._maybe_finish(rnd.version_id))
+
+    async def _hold_last(self, rnd: Round, lsms: str) -> None:
+        """No attempt left to count: the update waits in the hold queue for the rest of the interval."""
+        version = load_version(self.store, rnd.version_id)
+        if version is None:
+            return
+
+        def hold(tx: Tx) -> None:
+            row = BROADCASTS.get(tx, {"version_id": rnd.version_id, "lsms_sp_id": lsms})
+            if row is not None and row["state"] == SENDING and self.link.connection(lsms) is None:
+                self._attempt(tx, lsms, version, rnd.operation)
+        await self.writer.run(f"broadcast {rnd.operation} {rnd.version_id} held for {lsms}", hold)
 
     async def close(self) -> None:
         self._closed = True
@@ -112,6 +156,11 @@ class Broadcaster:
     def wake(self) -> None:
         """Look at the retry schedule again now (after the clock moved or an LSMS came back)."""
         self.retries.wake()
+
+    def owed_to(self, reader: _Reads, lsms: str) -> list[dict[str, Any]]:
+        """The unanswered rows of `lsms` (state sending), oldest send first: what it is owed."""
+        rows = BROADCASTS.where(reader, "lsms_sp_id = ? AND state = ?", [lsms, SENDING])
+        return sorted(rows, key=lambda r: (r["first_sent_ms"] or 0, r["version_id"]))
 
     def delivered_in(self, tx: Tx, lsms: str, version_ids: list[int]) -> None:
         """The recovery hand-over gave `lsms` these held versions: their rows succeed (in `tx`)."""
@@ -138,6 +187,7 @@ class Broadcaster:
         sends: list[tuple[str, CmipConnection, int | None]] = []
 
         def record(tx: Tx) -> None:
+            self._sent_here.update((version_id, sp) for sp in targets)
             for sp in targets:
                 BROADCASTS.put(tx, {"version_id": version_id, "lsms_sp_id": sp, "operation": str(operation),
                                     "state": SENDING, "sends": 1, "first_sent_ms": tx.now_ms,
@@ -277,6 +327,7 @@ class Broadcaster:
         sends: list[tuple[str, CmipConnection, int | None]] = []
 
         def record(tx: Tx) -> None:
+            self._sent_here.add((rnd.version_id, lsms))
             BROADCASTS.sent(tx, rnd.version_id, lsms, str(rnd.operation))
             sends.extend(self._attempt(tx, lsms, version, rnd.operation))
         await self.writer.run(f"broadcast {rnd.operation} {rnd.version_id} resend to {lsms}", record)

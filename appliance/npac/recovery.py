@@ -8,6 +8,11 @@
   held (L40544: "since the association was established"; updates held while the LSMS was away are
   handed over too, since they are owed to it), empties the hold queue in the same transaction,
   settles the broadcasts those updates belonged to, and turns the association live.
+- The recovering LSMS is owed every broadcast it has not answered, not only the held ones: a send
+  that went unanswered before its association was lost (or by a node that has since failed over)
+  is handed over in the same reply, unless the association's lnpDownload already carried that
+  version; either way its broadcast row is settled, so the round completes now (R10-19, Exhibit K)
+  rather than at the next retry.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ log = logging.getLogger("appliance.npac.recovery")
 
 # the class each DownloadAction alternative is addressed to (GDMO L40436: lnpDownloadPkg on both)
 _DOWNLOAD_CLASS = {"subscriber-download": "lnpSubscriptions", "network-download": "lnpNetwork"}
+DOWNLOADED = "lsms-downloaded-versions"  # conn.context: version id -> when an lnpDownload reply carried it
 _NETWORK_REASON = {"create": DownloadReason.NEW, "modify": DownloadReason.MODIFIED, "delete": DownloadReason.DELETE}
 
 
@@ -62,6 +68,10 @@ class Recovery:
             return _invalid(req)
         build = subscription_download if which == "subscriber-download" else network_download
         reply = guarded(build, self.link.store, criteria, self.limits, self.clock_ms())
+        if which == "subscriber-download":
+            items = (reply.get("download-data") or {}).get("subscriber-data") or ()
+            now = self.clock_ms()
+            ctx.conn.context.setdefault(DOWNLOADED, {}).update((i["subscription-version-id"], now) for i in items)
         log.info("lnpDownload %s from %s: %s", which, ctx.system_id, reply["status"])
         return _result(req, encode_plain("DownloadReply", reply))
 
@@ -74,10 +84,25 @@ class Recovery:
 
     async def _flush(self, ctx: RequestContext) -> Any:
         lsms, conn = ctx.system_id, ctx.conn
+        downloaded: dict[int, int] = conn.context.get(DOWNLOADED, {})
 
         def hand_over(tx: Tx) -> dict[str, Any]:
             subscriber, network, delivered = [], [], []
-            for entry in HOLD_QUEUE.held(tx, lsms):
+            held = HOLD_QUEUE.held(tx, lsms)
+            if self.broadcaster is not None:
+                in_queue = {e["version_id"] for e in held}
+                for row in self.broadcaster.owed_to(tx, lsms):
+                    version_id = row["version_id"]
+                    if version_id in in_queue:
+                        continue
+                    if downloaded.get(version_id, -1) <= (row["first_sent_ms"] or 0):  # not carried since the send
+                        version = load_version(tx, version_id)
+                        if version is None:
+                            continue  # purged: its round is the retry schedule's to end
+                        subscriber.append(_version_entry(tx, {"operation": row["operation"], "version_id": version_id,
+                                                              "payload": {"tn": version.tn}}))
+                    delivered.append(version_id)
+            for entry in held:
                 if entry["operation"] == NETWORK_OPERATION:
                     item = _network_entry(tx, entry["payload"])
                     if item is not None:

@@ -224,3 +224,9 @@ async def wait_status(store: Path, tn: str, status: Status, timeout: float = 30.
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{tn} never {status.name} in {store}: {seen}")
+
+
+def broadcast_sends(store: Path, version_id: int) -> dict[str, tuple[str, int]]:
+    """LSMS -> (state, sends) of its row in the version's broadcast round."""
+    return {sp: (state, sends) for sp, state, sends in _read(
+        store, "SELECT lsms_sp_id, state, sends FROM broadcasts WHERE version_id = ?", (version_id,))}
