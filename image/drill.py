@@ -23,7 +23,7 @@ sys.path[:0] = [str(REPO), str(HERE)]
 from appliance.peers.carrier import AssociationRefused, CarrierAssociation, Host  # noqa: E402
 from appliance.peers.demo_keys import NPAC_SYSTEM_ID, DemoKeys  # noqa: E402
 from boot_test import (ADDRESS, READY, REFUSED, associate_as_soa, confirm_promotion, operator_key,  # noqa: E402
-                       prepare_disk, verify_manifest)
+                       over_ssh, prepare_disk, verify_manifest)
 from node_configs import node_files  # noqa: E402
 from vm import Vm, VmError, free_port, kvm_usable  # noqa: E402
 
@@ -38,6 +38,11 @@ async def refused_by(keys: DemoKeys, port: int) -> str:
         return exc.text
     await carrier.release()
     raise VmError("the DR accepted an association while the primary was live")
+
+
+STATUS = ("/opt/npac/venv/bin/python -c 'import json; from appliance.control import request; "
+          "s = request(\"/run/npac/ha.sock\", \"status\"); "
+          "print(json.dumps({n: p.get(\"state\", p) for n, p in s[\"paths\"].items()}))'")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         cable.unlink(missing_ok=True)
         ic_port = free_port()
         ports = {"primary": free_port(), "dr": free_port()}
-        ssh_port = free_port()
+        ssh_port, dr_ssh_port = free_port(), free_port()
         key = operator_key(args.work)
         disks = {
             "primary": prepare_disk(args.image, args.work, "primary", node_files(
@@ -67,20 +72,25 @@ def main(argv: list[str] | None = None) -> int:
                 ssh_key=key.with_suffix(".pub").read_text())),
             "dr": prepare_disk(args.image, args.work, "dr", node_files(
                 args.work, name="dr", role="dr", peer="primary", ic_address="198.51.100.2/30",
-                ic_peer="198.51.100.1", dead_time=args.dead_time, stand_in_fence=True)),
+                ic_peer="198.51.100.1", dead_time=args.dead_time, stand_in_fence=True,
+                ssh_key=key.with_suffix(".pub").read_text())),
         }
         cpus = 2 if kvm_usable() else 1  # two emulated VMs share the host's cores
         primary = Vm("primary", disks["primary"], args.work, cpus=cpus, forwards={"tcp:102": ports["primary"], "tcp:22": ssh_port}, extra=[
             "-netdev", f"socket,id=ic,listen=127.0.0.1:{ic_port}", "-device", "virtio-net-pci,netdev=ic",
-            "-chardev", f"socket,id=cable,path={cable},server=on,wait=off", "-serial", "chardev:cable"])
-        dr = Vm("dr", disks["dr"], args.work, cpus=cpus, forwards={"tcp:102": ports["dr"]}, extra=[
+            "-chardev", "null,id=cable", "-serial", "chardev:cable"])
+        dr = Vm("dr", disks["dr"], args.work, cpus=cpus, forwards={"tcp:102": ports["dr"], "tcp:22": dr_ssh_port}, extra=[
             "-netdev", f"socket,id=ic,connect=127.0.0.1:{ic_port}", "-device", "virtio-net-pci,netdev=ic",
-            "-chardev", f"socket,id=cable,path={cable},reconnect=1", "-serial", "chardev:cable"])
+            "-chardev", "null,id=cable", "-serial", "chardev:cable"])
         primary.start()
-        time.sleep(1)  # the listening ends of the cable and the interconnect first
+        time.sleep(1)  # the listening end of the interconnect first
         dr.start()
         vms = [primary, dr]
         print(f"image-drill: two VMs ({figures['accel']}); serial logs in {args.work}", flush=True)
+        for vm in vms:
+            vm.wait_for([r"EFI stub|Loading, please wait"], 300)  # past the firmware
+        primary.plug_cable("cable", cable, server=True)
+        dr.plug_cable("cable", cable, server=False)
         for vm in vms:
             seen = vm.wait_for(READY, 600, fail=REFUSED)
             figures[f"{vm.name}_ready_s"] = max(seen.values())
@@ -96,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["primary_accepts_after_s"] = accepted
         figures["dr_while_primary_live"] = asyncio.run(refused_by(keys, ports["dr"]))
         print(f"image-drill: primary accepts a SOA; the DR refuses it ({figures['dr_while_primary_live']})", flush=True)
+        figures["dr_heartbeat_paths_before_kill"] = json.loads(over_ssh(key, dr_ssh_port, STATUS))
+        print(f"image-drill: the DR's heartbeat paths: {figures['dr_heartbeat_paths_before_kill']}", flush=True)
         t0 = time.monotonic()
         primary.kill()
         print("image-drill: primary VM killed", flush=True)

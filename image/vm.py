@@ -128,7 +128,8 @@ class Vm:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -172,18 +173,26 @@ class Vm:
         self.proc.stdin.write(text.encode() + b"\r")
         self.proc.stdin.flush()
 
-    def qmp(self, command: str) -> None:
+    def qmp(self, command: str, arguments: dict | None = None) -> None:
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(10)
             s.connect(str(self.qmp_path))
             f = s.makefile("rwb")
             f.readline()
-            for cmd in ("qmp_capabilities", command):
-                f.write(json.dumps({"execute": cmd}).encode() + b"\n")
+            for cmd, args in (("qmp_capabilities", None), (command, arguments)):
+                f.write(json.dumps({"execute": cmd, **({"arguments": args} if args else {})}).encode() + b"\n")
                 f.flush()
                 while b'"return"' not in (answer := f.readline()):
                     if not answer or b'"error"' in answer:
                         raise VmError(f"{self.name}: QMP {cmd}: {answer!r}")
+
+    def plug_cable(self, chardev: str, path: Path, server: bool) -> None:
+        """Connect a serial port's chardev (started as null) to a Unix socket. The firmware treats
+        every serial port as a console and reads keys from it, so the cable goes in only once
+        Linux runs, as an engineer would plug it after power-on."""
+        data = {"addr": {"type": "unix", "data": {"path": str(path)}}, "server": server}
+        data.update({"wait": False} if server else {"reconnect": 1})
+        self.qmp("chardev-change", {"id": chardev, "backend": {"type": "socket", "data": data}})
 
     def power_down(self, timeout: float) -> float:
         """ACPI power button; returns seconds until qemu exited by itself."""
@@ -195,7 +204,11 @@ class Vm:
         except subprocess.TimeoutExpired:
             self.kill()
             raise VmError(f"{self.name}: still running {timeout:.0f} s after the power button") from None
+        self._reader.join(10)  # the last lines (the kernel's "Power down") are in self.lines now
         return round(time.monotonic() - t0, 1)
+
+    def saw(self, pattern: str) -> bool:
+        return any(re.search(pattern, line) for line in self.lines)
 
     def kill(self) -> None:
         """Pull the plug (the drill's failure; also cleanup)."""

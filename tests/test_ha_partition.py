@@ -11,7 +11,7 @@ from appliance.control import request_async
 from ha.sim_fence import fence
 from tests.support.pair_rig import LIVE, ha_status, roles, start_pair, wait_current_standby, wait_roles
 
-HOLD = 4.0  # well over the FAST dead time (2 s)
+HOLD = 5.0  # well over the FAST dead time (3 s)
 
 
 async def alarms(pair, side):

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from appliance.lnp.association_info import RETRY_SAME_HOST
 from appliance.lnp.security import LOCAL_SMS, SOA
 from appliance.lnp.values import gtime
 from appliance.npac.model import Status
-from appliance.peers.carrier import Host
+from appliance.peers.carrier import AssociationRefused, Host
 from appliance.peers.demo_keys import NPAC_SYSTEM_ID, DemoKeys
 from appliance.peers.lsms import LsmsSimulator
 from appliance.peers.soa import SoaSimulator, routing
@@ -65,12 +66,12 @@ class PairCarriers:
     async def start(self) -> None:
         """Everyone associated through the host list; each LSMS starts from the NPAC's network data."""
         for sp, sim in self.lsms.items():
-            await sim.associate(self.hosts)
+            await _until_accepted(lambda sim=sim: sim.associate(self.hosts))
             await sim.download_network()
             self.last_good[sp] = now_ms()
             self.log.add(self.log.associated, f"lsms/{sp}")
         for sp, soa in self.soas.items():
-            await soa.carrier.open(self.hosts, attempts=1)
+            await _until_accepted(lambda soa=soa: soa.carrier.open(self.hosts, attempts=1))
             self.log.add(self.log.associated, f"soa/{sp}")
         self._tasks = [asyncio.ensure_future(self._keep_lsms(sp)) for sp in self.lsms] + \
                       [asyncio.ensure_future(self._keep_soa(sp)) for sp in self.soas]
@@ -230,3 +231,16 @@ def broadcast_sends(store: Path, version_id: int) -> dict[str, tuple[str, int]]:
     """LSMS -> (state, sends) of its row in the version's broadcast round."""
     return {sp: (state, sends) for sp, state, sends in _read(
         store, "SELECT lsms_sp_id, state, sends FROM broadcasts WHERE version_id = ?", (version_id,))}
+
+
+async def _until_accepted(open_association, timeout: float = 30.0) -> None:
+    """A live node whose services are still starting answers retry-same-host (IIS 5.3.1.2): retry."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await open_association()
+            return
+        except AssociationRefused as exc:
+            if exc.code != RETRY_SAME_HOST or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)

@@ -26,7 +26,7 @@ from appliance.peers.demo_keys import NPAC_SYSTEM_ID, DemoKeys
 from appliance.peers.soa import SoaSimulator, routing
 
 ADDRESS = Address(bytes.fromhex("4e504143"), bytes.fromhex("0001"), bytes.fromhex("00000001"))
-FAST = Timing(interval=0.25, dead_time=2.0, fence_timeout=5.0, ack_timeout=3.0)  # a loaded CI machine must not look dead
+FAST = Timing(interval=0.3, dead_time=3.0, fence_timeout=5.0, ack_timeout=3.0)  # a loaded CI machine must not look dead
 
 
 def free_ports(n: int) -> list[int]:
