@@ -22,9 +22,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from appliance.console.__main__ import main
 from appliance.peers.demo_keys import DemoKeys
-from tests.support.pair_carriers import LSMS_IDS, NOTICE, SOA_IDS, PairCarriers
+from tests.support.pair_carriers import LSMS_IDS, SOA_IDS, PairCarriers
 from tests.support.pair_rig import hosts, start_pair, wait_roles
 
 PASSWORD = "Osprey-62kq"
@@ -266,7 +268,8 @@ def test_console_runs_the_pair_outage_ticket_report_drill_and_roles(tmp_path):
             code, out, err = await npac(primary, admin, "notice", "list")
             assert code == 0 and "switchback" in out, (out, err)
             code, out, err = await npac(primary, admin, "status")
-            assert code == 0 and "role standby" in out, out
+            assert code == 0 and "role standby" in out and re.search(r"^  \S+ switchback: \d+ associations told$",
+                                                                       out, re.M), out
             return figures
         finally:
             await carriers.close()
@@ -276,3 +279,70 @@ def test_console_runs_the_pair_outage_ticket_report_drill_and_roles(tmp_path):
     figures = asyncio.run(asyncio.wait_for(scenario(), 170))
     figures["scenario_s"] = round(time.monotonic() - began, 1)
     print(figures)
+
+
+# --- the console's own checks and forms (no node needed) ------------------------------------------
+
+def test_bad_command_lines_are_one_line_and_exit_2_before_any_node_is_asked(tmp_path):
+    """Issue 6 "Bad input": every verb validates its arguments; a usage error never reaches the node."""
+    sock, session = tmp_path / "none.sock", tmp_path / "s"
+    for argv, words in ((("outage", "show", "one"), "invalid int value"),
+                        (("outage", "create", "--interface", "x"), "required"),
+                        (("ticket", "open", "--reporter", "0001", "--severity", "5", "--summary", "s"), "invalid choice"),
+                        (("ticket", "close", "TT1", "fixed"), "invalid choice"),
+                        (("report", "monthly", "--format", "pdf"), "invalid choice"),
+                        (("report", "usage", "--kind", "week"), "invalid choice"),
+                        (("drill", "run", "sideways", "--peer-config", "x"), "invalid choice"),
+                        (("drill", "run", "planned"), "--peer-config"),
+                        (("calendar", "set", "--holiday", "no-rule"), "must be NAME=RULE"),
+                        (("outage", "totals", "--quarter", "5"), "invalid choice")):
+        code, out, err = _cli(sock, session, argv, "")
+        assert code == 2 and out == "" and one_line(err) and words in err, (argv, err)
+
+
+def test_report_out_refuses_a_directory_and_writes_whole_files(tmp_path):
+    from appliance.console.report_cmds import write_out
+    from appliance.console.verbs import UsageError
+
+    with pytest.raises(UsageError, match="is a directory"):
+        write_out(str(tmp_path), "x")
+    with pytest.raises(UsageError, match="no directory"):
+        write_out(str(tmp_path / "missing" / "r.html"), "x")
+    path = write_out(str(tmp_path / "r.csv"), "a,b\n")
+    assert path.read_text() == "a,b\n" and [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+
+
+def test_drill_wait_finds_the_new_report_and_gives_up_on_time():
+    """`npac drill run --wait`: the report that was not there before; the node may be unreachable
+    for a moment (the drill restarts roles) without ending the wait; the wait is bounded."""
+    from appliance.console.client import Refused, Unreachable
+    from appliance.console.drill_cmds import wait_for_report
+
+    class Node:
+        def __init__(self, answers):
+            self.answers = list(answers)
+
+        def call(self, op, **_):
+            answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+            if isinstance(answer, Exception):
+                raise answer
+            return [{"id": i} for i in answer]
+
+    now = [0.0]
+    clock, sleep = (lambda: now[0]), (lambda s: now.__setitem__(0, now[0] + s))
+    node = Node([["drill-old"], Unreachable("down"), ["drill-old", "drill-planned-1"]])
+    assert wait_for_report(node, "t", {"drill-old"}, 10, clock, sleep) == "drill-planned-1"
+    with pytest.raises(Refused, match="no drill report after 3 s"):
+        wait_for_report(Node([["drill-old"]]), "t", {"drill-old"}, 3, clock, sleep)
+
+
+def test_status_shows_the_last_user_notices_and_links_not_up():
+    from appliance.console.status_cmds import render_status
+
+    text = render_status({"role": "primary-live", "epoch": 2,
+                          "links": [{"name": "ds1-0001", "oper": "down"}, {"name": "eth0", "oper": "up"}],
+                          "user_notices": [{"time_ms": 1795329653446, "kind": "switchback",
+                                            "delivered": [{"system_id": "0001"}, {"system_id": "0002"}]}]})
+    assert "links: 2, not up: ds1-0001 down" in text
+    assert "last notices to users: 1" in text and "  2026-11-22T06:40:53Z switchback: 2 associations told" in text
+    assert "user notices" not in text
