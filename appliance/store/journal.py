@@ -103,12 +103,30 @@ def decode_change(text: str) -> tuple[int, tuple[Op, ...]]:
     return int(change["schema"]), tuple(ops)
 
 
+_UPSERT_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...], pk: tuple[str, ...]) -> str:
+    # built once per table and column set: this runs for every row on both nodes of the pair
+    sql = _UPSERT_SQL.get((table, columns))
+    if sql is None:
+        cols = ",".join(f"[{c}]" for c in columns)
+        marks = ",".join("?" for _ in columns)
+        updates = ",".join(f"[{c}]=excluded.[{c}]" for c in columns if c not in pk)
+        conflict = f"ON CONFLICT({','.join(f'[{k}]' for k in pk)}) " + (f"DO UPDATE SET {updates}" if updates
+                                                                           else "DO NOTHING")
+        sql = _UPSERT_SQL[(table, columns)] = f"INSERT INTO [{table}] ({cols}) VALUES ({marks}) {conflict}"
+    return sql
+
+
 def apply_op(db: Database, op: Op) -> None:
     """Write one operation; the same op twice leaves the same table."""
     table = TABLES[op.table]
     if isinstance(op, Upsert):
-        db[table.name].upsert(table.encode(table.full(op.row)), pk=list(table.pk))  # type: ignore[union-attr]
+        row = table.encode(table.full(op.row))
+        columns = tuple(row)
+        db.conn.execute(_upsert_sql(table.name, columns, tuple(table.pk)), tuple(row.values()))
         return
-    key = table.key(op.key)
+    key = table.encode(table.key(op.key))
     where = " AND ".join(f"[{k}] = ?" for k in key)
-    db[table.name].delete_where(where, list(table.encode(key).values()))  # type: ignore[union-attr]
+    db.conn.execute(f"DELETE FROM [{table.name}] WHERE {where}", tuple(key.values()))

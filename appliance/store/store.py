@@ -51,9 +51,13 @@ class _Reads:
     def select(self, table: str, where: str | None = None, params: list[Any] | tuple[Any, ...] = (),
                order_by: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         t = _table(table)
-        order = order_by or ", ".join(t.pk)
-        rows = self.db[table].rows_where(where, list(params), order_by=order, limit=limit)  # type: ignore[union-attr]
-        return [t.decode(row) for row in rows]
+        sql = f"SELECT * FROM [{t.name}]" + (f" WHERE {where}" if where else "")
+        sql += f" ORDER BY {order_by or ', '.join(f'[{k}]' for k in t.pk)}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        cursor = self.db.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [t.decode(dict(zip(names, row))) for row in cursor]
 
 
 class Tx(_Reads):
@@ -145,11 +149,13 @@ class Store(_Reads):
                 yield tx
                 if tx.ops:
                     tx.sequence = self.last_sequence() + 1
-                    self.db["journal"].insert({  # type: ignore[union-attr]
-                        "sequence": tx.sequence, "epoch": self.epoch, "time": tx.now_ms,
-                        "change": encode_change(tx.ops, LATEST, note)})
+                    self._insert_journal(tx.sequence, self.epoch, tx.now_ms, encode_change(tx.ops, LATEST, note))
         finally:
             self._tx = None
+
+    def _insert_journal(self, sequence: int, epoch: int, time_ms: int, change: str) -> None:
+        self.db.conn.execute("INSERT INTO journal (sequence, epoch, time, change) VALUES (?, ?, ?, ?)",
+                             (sequence, epoch, time_ms, change))
 
     def apply(self, ops: list[Op] | tuple[Op, ...], note: str | None = None, now_ms: int | None = None) -> int | None:
         """Write `ops` as one transaction; returns its journal sequence (None if `ops` is empty)."""
@@ -198,7 +204,7 @@ class Store(_Reads):
         with self.db.atomic():
             for op in ops:
                 apply_op(self.db, op)
-            self.db["journal"].insert(r.as_dict())  # type: ignore[union-attr]
+            self._insert_journal(r.sequence, r.epoch, r.time, r.change)
         return True
 
     def apply_journal_rows(self, rows: list[JournalRow] | tuple[JournalRow, ...]) -> int:
