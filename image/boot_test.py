@@ -147,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.image.is_file():
         print(f"image-test: no {args.image}; run make image first", file=sys.stderr)
         return 2
-    for tool in ("qemu-system-x86_64", "snmpwalk", "mcopy"):
+    for tool in ("qemu-system-x86_64", "snmpwalk", "mcopy", "ssh"):
         if shutil.which(tool) is None:
-            print(f"image-test: {tool} is missing (apt-get install qemu-system-x86 ovmf snmp mtools)", file=sys.stderr)
+            print(f"image-test: {tool} is missing (apt-get install qemu-system-x86 ovmf snmp mtools openssh-client)", file=sys.stderr)
             return 2
     args.work.mkdir(parents=True, exist_ok=True)
     figures: dict[str, object] = {"accel": "kvm" if kvm_usable() else "tcg"}

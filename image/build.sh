@@ -30,8 +30,13 @@ rm -rf "$WORK/wheels" && mkdir -p "$WORK/wheels"
   --only-binary=:all: --no-binary=systemd-python 2>&1 | grep -v "Location 'file" >&2 || true
 "$PY" image/tools/manifest.py check-python image/pins/python.lock "$CACHE/python" || exit 2
 cp "$CACHE"/python/*.whl "$WORK/wheels/"
-# the one sdist (systemd-python) is compiled here, so the image needs no compiler
-"$PY" -m pip wheel -q --no-deps -w "$WORK/wheels" "$CACHE"/python/systemd*python-*.tar.gz
+# the one sdist (systemd-python) is compiled here, so the image needs no compiler; the compiled
+# wheel is kept (a compiler's output is not byte-identical from run to run, the kept wheel is)
+if ! ls "$CACHE"/built/systemd_python-*.whl >/dev/null 2>&1; then
+  mkdir -p "$CACHE/built"
+  "$PY" -m pip wheel -q --no-deps -w "$CACHE/built" "$CACHE"/python/systemd*python-*.tar.gz
+fi
+cp "$CACHE"/built/systemd_python-*.whl "$WORK/wheels/"
 "$PY" -m pip wheel -q --no-deps -w "$WORK/wheels" . 2>&1 | grep -v "Location 'file" >&2 || true
 ls "$WORK"/wheels/npac_appliance-*.whl >/dev/null || die "the project's wheel did not build"
 

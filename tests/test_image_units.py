@@ -1,7 +1,7 @@
 """The appliance image's static parts (issue 7), fast enough for `make test`: the systemd units, the
 boot-time configuration step (npac.toml to the three processes' files, refusing bad ones), the build
 manifest (contract 21.1 line 3108: hashed builds, dependency provenance), the mirror lookup and the
-sd_notify helper. Building and booting the image are `make image` / `make image-test`."""
+sd_notify module. Building and booting the image are `make image` / `make image-test`."""
 from __future__ import annotations
 
 import asyncio
