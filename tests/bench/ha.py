@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -27,8 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from appliance.pair import Pair, Timing, write_pair_config
+from appliance.pair import Timing, write_pair_config
 from appliance.peers.demo_keys import DemoKeys
+from tests.bench import publish
 from tests.support.pair_rig import (LIVE, SoaLoad, hosts, pair_ports, start_pair, wait_current_standby,
                                     wait_roles)
 
@@ -174,12 +174,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--streams", type=int, default=4)
     args = p.parse_args(argv)
     res = asyncio.run(bench(args))
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    out = OUT_DIR / "ha.json"
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(report(res))
-    print(f"  wrote {out.relative_to(ROOT)}")
-    return res
+    return publish("ha", res, report(res))
 
 
 if __name__ == "__main__":

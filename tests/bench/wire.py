@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import cProfile
 import datetime as dt
-import json
 import os
 import platform
 import statistics
@@ -34,6 +33,7 @@ from appliance.lnp.security import SOA
 from appliance.osi import cmip
 from appliance.peers.carrier import CarrierAssociation, Host
 from appliance.peers.demo_keys import NPAC_SYSTEM_ID, DemoKeys
+from tests.bench import publish
 from tests.support.lnp_rig import NPAC_ADDRESS, graphic, npac_dn, rdn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -297,12 +297,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     res = asyncio.run(bench(args))
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    out = OUT_DIR / "wire.json"
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(report(res))
-    print(f"  wrote {out.relative_to(ROOT)}")
-    return res
+    return publish("wire", res, report(res))
 
 
 if __name__ == "__main__":
