@@ -184,4 +184,4 @@ class PairMember:
         else:
             lag = max(0, r.peer.sequence - last) if r.peer is not None else 0
             mode = "sync" if r.connected else "none"
-        return {"mode": mode, "lag_rows": max(0, lag), "last_sequence": last}
+        return {"mode": mode, "lag_rows": max(0, lag), "last_sequence": last, "ack_wait_ms": s.ack_wait_ms}

@@ -143,7 +143,8 @@ class NodeMonitor:
         if self.pair is None:
             return Replication(mode="none", last_sequence=self.last_sequence())
         r = self.pair.replication_status()
-        return Replication(mode=r["mode"], lag_rows=r["lag_rows"], last_sequence=r["last_sequence"])
+        return Replication(mode=r["mode"], lag_rows=r["lag_rows"], last_sequence=r["last_sequence"],
+                           ack_wait_ms=r["ack_wait_ms"])
 
     def status(self, agent: NpacAgent) -> StatusBoard:
         now = self.clock()

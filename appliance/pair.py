@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from appliance.peers.demo_keys import DEMO_CARRIERS, NPAC_SYSTEM_ID, DemoKeys
 from ha.cable import NullModem, TcpRelay, UdpCable
@@ -35,6 +36,17 @@ DEMO_DIR = Path("var/demo")
 TYPE_NAMES = {0: "soa", 1: "local-sms", 2: "soa-and-local-sms"}
 DEMO_NETWORK = {"0001": ("303555", "3035550000"), "0002": ("303556", "3035560000"), "0003": ("720555", "7205550000")}
 MODULES = {"node": "appliance.node", "ha": "ha", "snmp": "snmp.agent"}
+LOOPBACK = ("127.0.0.1", "127.0.0.1")
+
+
+class Interconnect(Protocol):
+    """A real network between the sides (e.g. two network namespaces joined by a veth pair): each
+    side's processes run inside it (`prefix`), heartbeats and replication use its addresses."""
+    addresses: tuple[str, str]  # primary's, DR's
+
+    def prefix(self, side: str) -> list[str]: ...
+
+    def cut(self, cut: bool = True) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -77,22 +89,23 @@ def _node_toml(side: str, i: int, ports: Ports, keys: DemoKeys, timing: Timing =
 
 
 def _ha_toml(side: str, i: int, ports: Ports, timing: Timing, serial: str, base: Path,
-             via: dict[str, tuple[str, int]] | None = None) -> str:
+             via: dict[str, tuple[str, int]] | None = None, addresses: tuple[str, str] = LOOPBACK) -> str:
     """`via`: where this side reaches its peer's heartbeat and replication ports (a relay standing in
-    for the interconnect); default straight to the peer."""
+    for the interconnect); default straight to the peer. `addresses`: each side's interconnect address."""
     other = SIDES[1 - i]
-    hb_peer = (via or {}).get("heartbeat", ("127.0.0.1", ports.heartbeat[1 - i]))
-    rep_peer = (via or {}).get("replication", ("127.0.0.1", ports.replication[1 - i]))
+    own = addresses[i]
+    hb_peer = (via or {}).get("heartbeat", (addresses[1 - i], ports.heartbeat[1 - i]))
+    rep_peer = (via or {}).get("replication", (addresses[1 - i], ports.replication[1 - i]))
     return "\n".join([
         "[ha]", f'node = "{side}"', f'peer = "{other}"', f'role = "{side}"', 'key_file = "ha.key"',
         f"interval = {timing.interval}", f"dead_time = {timing.dead_time}",
         f"notice_first = {timing.notice_first}", f"notice_every = {timing.notice_every}",
         f'control_socket = "{side}/ha.sock"', f'node_socket = "{side}/control.sock"', "",
-        "[heartbeat]", f'udp_bind = "127.0.0.1:{ports.heartbeat[i]}"', f'udp_peer = "{hb_peer[0]}:{hb_peer[1]}"',
+        "[heartbeat]", f'udp_bind = "{own}:{ports.heartbeat[i]}"', f'udp_peer = "{hb_peer[0]}:{hb_peer[1]}"',
         f'serial = "{serial}"', "baudrate = 115200", "",
         "[fence]", f'command = ["{sys.executable}", "-m", "ha.sim_fence", "--peer-dir", "{(base / other).resolve()}"]',
         f"timeout = {timing.fence_timeout}", "retry = 5.0", "",
-        "[replication]", f'listen = "127.0.0.1:{ports.replication[i]}"',
+        "[replication]", f'listen = "{own}:{ports.replication[i]}"',
         f'peer = "{rep_peer[0]}:{rep_peer[1]}"', 'policy = "async"', f"ack_timeout = {timing.ack_timeout}",
         "keepalive = 0.5", "",
     ])
@@ -111,8 +124,8 @@ def _snmp_toml(side: str, i: int, ports: Ports, timing: Timing = Timing()) -> st
 
 
 def write_pair_config(base: Path, serial: tuple[str, str], ports: Ports = Ports(), timing: Timing = Timing(),
-                      via: tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]] | None = None
-                      ) -> dict[str, dict[str, Path]]:
+                      via: tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]] | None = None,
+                      addresses: tuple[str, str] = LOOPBACK) -> dict[str, dict[str, Path]]:
     """Every configuration file of both sides; keys and the HA key are made once and kept."""
     import json
 
@@ -132,7 +145,7 @@ def write_pair_config(base: Path, serial: tuple[str, str], ports: Ports = Ports(
                 (hw / name).write_text(json.dumps(body, indent=2) + "\n")
         files = {"node": base / f"{side}.toml", "ha": base / f"{side}-ha.toml", "snmp": base / f"{side}-snmp.toml"}
         files["node"].write_text(_node_toml(side, i, ports, keys, timing))
-        files["ha"].write_text(_ha_toml(side, i, ports, timing, serial[i], base, via[i] if via else None))
+        files["ha"].write_text(_ha_toml(side, i, ports, timing, serial[i], base, via[i] if via else None, addresses))
         files["snmp"].write_text(_snmp_toml(side, i, ports, timing))
         out[side] = files
     return out
@@ -144,7 +157,8 @@ class Pair:
 
     def __init__(self, base: Path = DEMO_DIR, ports: Ports = Ports(), timing: Timing = Timing(), *,
                  restart: bool = True, reboot_s: float = 8.0, restart_s: float = 2.0, snmp: bool = True,
-                 env: dict[str, str] | None = None, interconnect_relays: bool = False):
+                 env: dict[str, str] | None = None, interconnect_relays: bool = False,
+                 interconnect: Interconnect | None = None):
         self.base = Path(base)
         self.ports, self.timing = ports, timing
         self.restart, self.reboot_s, self.restart_s = restart, reboot_s, restart_s
@@ -153,6 +167,7 @@ class Pair:
         self.cable = NullModem()
         # tests cut the interconnect (heartbeat UDP and replication TCP) apart from the serial cable
         self.udp_cable: UdpCable | None = UdpCable() if interconnect_relays else None
+        self.interconnect = interconnect
         self.relays: list[TcpRelay] = []
         self.files: dict[str, dict[str, Path]] = {}
         self.procs: dict[tuple[str, str], asyncio.subprocess.Process] = {}
@@ -171,7 +186,9 @@ class Pair:
                 await relay.start()
             via = tuple({"heartbeat": self.udp_cable.sides[i], "replication": self.relays[i].address}
                         for i in range(2))
-        self.files = write_pair_config(self.base, self.cable.ends, self.ports, self.timing, via)  # type: ignore[arg-type]
+        addresses = self.interconnect.addresses if self.interconnect is not None else LOOPBACK
+        self.files = write_pair_config(self.base, self.cable.ends, self.ports, self.timing, via,  # type: ignore[arg-type]
+                                       addresses)
         for side in SIDES:
             await self.start_side(side)
 
@@ -187,8 +204,9 @@ class Pair:
         if old is not None and old.returncode is None:
             return
         logfile = open(self.base / side / f"{kind}.log", "ab")
+        prefix = self.interconnect.prefix(side) if self.interconnect is not None else []
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", MODULES[kind], "--config", str(self.files[side][kind].resolve()),
+            *prefix, sys.executable, "-m", MODULES[kind], "--config", str(self.files[side][kind].resolve()),
             stdin=asyncio.subprocess.DEVNULL, stdout=logfile, stderr=asyncio.subprocess.STDOUT,
             cwd=str(Path(__file__).resolve().parents[1]), env=self.env)
         logfile.close()
@@ -249,7 +267,10 @@ class Pair:
 
     def cut_interconnect(self, cut: bool = True) -> None:
         """The network path between the sides (heartbeat UDP and replication) down or back."""
-        assert self.udp_cable is not None, "started without interconnect_relays"
+        if self.interconnect is not None:
+            self.interconnect.cut(cut)
+            return
+        assert self.udp_cable is not None, "started without interconnect_relays or an interconnect"
         for part in (self.udp_cable, *self.relays):
             part.cut() if cut else part.restore()
 

@@ -62,6 +62,8 @@ class Replication:
     lag_rows: int = 0
     lag_seconds: float = 0.0
     last_sequence: int = 0
+    # live node: how long recent writes waited for the standby's acknowledgement (count, p50, p95)
+    ack_wait_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

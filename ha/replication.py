@@ -27,6 +27,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -85,6 +86,7 @@ class SenderStatus:
     snapshots_sent: int
     dropped: int
     follower_epoch: int  # the highest epoch a refused follower presented (0: none)
+    ack_wait_ms: dict[str, float]  # how long carriers' answers waited for the follower, recent writes
 
 
 def wall_ms() -> int:
@@ -127,6 +129,7 @@ class ReplicationSender:
         self._acked = 0
         self._follower: str | None = None
         self._waiters: list[tuple[int, asyncio.Future[Durability]]] = []
+        self._waits: deque[float] = deque(maxlen=1024)
         self._progress_at: float | None = None
         self._lost = False
         self._lost_reason = ""
@@ -170,15 +173,19 @@ class ReplicationSender:
         """Return once the follower holds row `sequence` (or per policy when it is lost)."""
         self.committed(sequence)
         if self._acked >= sequence:
+            self._waits.append(0.0)
             return Durability.PEER
         if self._lost and self.policy is Policy.ASYNC:
             self._note_at_risk(sequence)
             return Durability.LOCAL
         fut: asyncio.Future[Durability] = asyncio.get_running_loop().create_future()
+        began = self.clock()
         if not self._waiters:
-            self._progress_at = self.clock()
+            self._progress_at = began
         self._waiters.append((sequence, fut))
-        return await fut
+        durability = await fut
+        self._waits.append(self.clock() - began)
+        return durability
 
     @property
     def accepting_writes(self) -> bool:
@@ -215,7 +222,15 @@ class ReplicationSender:
             accepting_writes=self.accepting_writes, policy=str(self.policy), at_risk=self._at_risk,
             drained=self._role is Role.DRAINING and self._session is not None and self._acked >= last,
             handover_sent=self._handover_sent, snapshots_sent=self.snapshots_sent, dropped=self.dropped,
-            follower_epoch=self.follower_epoch)
+            follower_epoch=self.follower_epoch, ack_wait_ms=self._wait_summary())
+
+    def _wait_summary(self) -> dict[str, float]:
+        waits = sorted(self._waits)
+        if not waits:
+            return {"count": 0, "p50": 0.0, "p95": 0.0}
+        def at(q: float) -> float:
+            return round(waits[min(len(waits) - 1, int(q * len(waits)))] * 1000, 2)
+        return {"count": len(waits), "p50": at(0.5), "p95": at(0.95)}
 
     # --- acknowledgement bookkeeping --------------------------------------------------------------
 

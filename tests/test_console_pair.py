@@ -105,13 +105,36 @@ def test_console_runs_the_pair_outage_ticket_report_drill_and_roles(tmp_path):
             assert code == 0, err
             assert re.search(r"role primary-live\s+epoch \d+", out), out
             assert "heartbeat " in out and out.count("heartbeat ") >= 2, out
-            assert "replication " in out and "open tickets: 0" in out, out
+            assert "replication sync" in out and "open tickets: 0" in out, out
+            assert re.search(r"answers waited for the standby: p50 [\d.]+ ms, p95 [\d.]+ ms", out), out
             for sp in LSMS_IDS:
                 assert f"  {sp} local-sms: 1" in out or f"  {sp} soa-and-local-sms: 1" in out, out
             for sp in SOA_IDS:
                 assert f"  {sp} soa: 1" in out or f"  {sp} soa-and-local-sms: 1" in out, out
             code, out, err = await npac(dr, admin, "status")
             assert code == 0 and "role standby" in out and "associations: 0" in out, (out, err)
+
+            # the pair through npac-ha: both paths up, the peer following; a promotion is refused
+            # while the peer is alive (R10-x: only a lost and powered-off peer is taken over)
+            code, out, err = await npac(primary, admin, "pair", "status")
+            assert code == 0 and "node primary (the preferred node): primary-live, peer lost: no" in out, (out, err)
+            assert "heartbeat network: up" in out and "heartbeat serial: up" in out and "peer dr: standby" in out
+            code, out, err = await npac(primary, admin, "pair", "confirm")
+            assert code == 1 and one_line(err) and "no promotion" in err and "primary-live" in err, (out, err)
+            # the DR's operators log in on their standby (checked against the replicated users, nothing
+            # written there) to see the pair and, were the primary lost, confirm the promotion
+            code, out, err = await npac(dr, dr_admin, "login", "admin", stdin=PASSWORD + "\n")
+            assert code == 0 and "logged in as admin (administrator)" in out, err
+            code, out, err = await npac(dr, dr_admin, "pair", "status")
+            assert code == 0 and "node dr: standby, peer lost: no" in out and "peer primary: primary-live" in out, out
+            code, out, err = await npac(dr, dr_admin, "pair", "confirm")
+            assert code == 1 and one_line(err) and "no promotion" in err and "standby" in err, (out, err)
+            code, out, err = await npac(dr, dr_admin, "pair", "switchback")
+            assert code == 1 and one_line(err) and "no switchback" in err, (out, err)
+            code, out, err = await npac(dr, dr_admin, "user", "add", "oper2", "operator")
+            assert code == 1 and one_line(err) and "make changes on the live node" in err, (out, err)
+            code, _, err = await npac(dr, dr_admin, "logout")
+            assert code == 0, err
             assert "open tickets" not in out  # the primary's session means nothing to the standby
 
             # a planned outage: SLR 21 lead time checked (a routine one needs 2 weeks), then the

@@ -565,24 +565,42 @@ def test_property_login_attempts_follow_the_lockout_model(tmp_path_factory, step
         e.store.close()
 
 
-def test_on_a_standby_node_logins_read_but_changes_are_refused(env):
-    """A node of a pair keeps its store while standby; its services (and writer) exist only when live."""
+def test_on_a_standby_node_logins_check_the_replicated_users_and_change_nothing(env):
+    """A node of a pair keeps its store while standby; its services (and writer) exist only when live.
+    Its operators still log in (to confirm a promotion, see the pair): the password is checked against
+    the replicated users, nothing is written (last login, failures), the lockout is the node's own,
+    and every change is refused in one line."""
     class Live:
         store, services = env.store, None
-
-    class Services:
-        writer = env.writer
 
     live = Live()
     users = Users.for_node(live, env.log, random.Random(3))
     users.hasher = FAST
     run(env.users.init_admin("admin", ADMIN_PW))
+    before = env.store.get("console_users", "admin")
+    sequence = env.store.last_sequence()
     assert users.banner() == DEFAULT_BANNER and users.list_users()[0]["user_id"] == "admin"
-    for user_id in ("admin", "ghost"):  # every userid gets the same answer
-        with pytest.raises(AuthError, match="not the live NPAC SMS"):
-            run(users.login(user_id, ADMIN_PW))
-    live.services = Services()
-    assert run(users.login("admin", ADMIN_PW)).role == "administrator"
+    for user_id, password in (("ghost", ADMIN_PW), ("admin", "Wrong-pass-1")):  # the same answer for both
+        with pytest.raises(AuthError, match="^invalid$"):
+            run(users.login(user_id, password))
+    result = run(users.login("admin", ADMIN_PW, "dr-console"))
+    assert result.role == "administrator" and result.last_login_ms == before["last_login_ms"]
+    assert users.authorize(result.token, "read").user_id == "admin"
+    assert env.store.last_sequence() == sequence and env.store.get("console_users", "admin") == before
+    with pytest.raises(AuthError, match="passwords are changed on the live node"):
+        run(users.login("admin", ADMIN_PW, new_password="Another-pass-2"))
+    with pytest.raises(AuthError, match="not the live NPAC SMS: make changes on the live node"):
+        run(users.change_password(users.authorize(result.token, "read"), ADMIN_PW, "Another-pass-2"))
+    # three failures lock this node's login process out (R7-33/35) without a store write
+    for _ in range(3):
+        with pytest.raises(AuthError, match="invalid"):
+            run(users.login("admin", "Wrong-pass-1"))
+    with pytest.raises(AuthError, match="login process restarts"):
+        run(users.login("admin", ADMIN_PW))
+    assert env.store.last_sequence() == sequence
+    assert any(r["event"] == "login" and r.get("node") == "standby" and r.get("outcome") == "success"
+               for r in env.log.records())
+    assert env.store.get("console_users", "admin")["failed_since_login"] == before["failed_since_login"]
 
 
 def test_console_users_on_a_running_node_control_socket(tmp_path):

@@ -11,13 +11,13 @@ from typing import Any
 
 from appliance.console import (
     bulk_cmds, calendar_cmds, call_cmds, drill_cmds, keys_cmds, mass_cmds, network_cmds, notice_cmds, outage_cmds,
-    report_cmds, session_cmds, sp_cmds, status_cmds, sv_cmds, ticket_cmds, tunable_cmds, user_cmds,
+    pair_cmds, report_cmds, session_cmds, sp_cmds, status_cmds, sv_cmds, ticket_cmds, tunable_cmds, user_cmds,
 )
 from appliance.console.client import Client, Refused, Unreachable, load_session, socket_path
 from appliance.console.verbs import Parser, UsageError
 
 GROUPS = (status_cmds, session_cmds, sp_cmds, network_cmds, sv_cmds, tunable_cmds, mass_cmds, bulk_cmds, keys_cmds,
-          user_cmds, outage_cmds, ticket_cmds, report_cmds, drill_cmds, notice_cmds, calendar_cmds, call_cmds)
+          user_cmds, outage_cmds, ticket_cmds, report_cmds, drill_cmds, pair_cmds, notice_cmds, calendar_cmds, call_cmds)
 
 
 def parser() -> Parser:

@@ -69,6 +69,10 @@ def render_status(doc: dict[str, Any]) -> str:
     if rep:
         out.append(f"replication {rep.get('mode')}: lag {rep.get('lag_rows')} rows / {rep.get('lag_seconds')} s, "
                    f"last sequence {rep.get('last_sequence')}")
+        wait = rep.get("ack_wait_ms") or {}
+        if wait.get("count"):  # live node: what sync replication adds to each answer
+            out.append(f"  answers waited for the standby: p50 {wait.get('p50')} ms, p95 {wait.get('p95')} ms "
+                       f"(last {wait.get('count')} writes)")
     if "associations" in doc:
         by_carrier = Counter((a["system_id"], a["system_type"]) for a in doc["associations"] or [])
         out.append(f"associations: {sum(by_carrier.values())}")

@@ -88,7 +88,7 @@ class LiveWriter:
     def check(self) -> Any:
         services = getattr(self.live, "services", None)
         if services is None:
-            raise AuthError("this node is not the live NPAC SMS: log in on the live node")
+            raise AuthError("this node is not the live NPAC SMS: make changes on the live node")
         return services
 
     async def run(self, note: str, fn: Callable[[Tx], Any]) -> Any:

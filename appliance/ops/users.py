@@ -143,24 +143,28 @@ class Users(UserAdministration):
         if not isinstance(user_id, str) or not isinstance(password, str):
             raise AuthError("invalid")
         terminal = self._terminal(terminal)
-        if isinstance(self.writer, LiveWriter):
-            self.writer.check()  # before anything else, so a standby answers every userid alike
+        # a node of a pair that is not live checks the password against its replicated copy of the
+        # users and records nothing in the store (it cannot write): the DR's operators must be able to
+        # log in to confirm a promotion or see the pair's state while their node is the standby
+        standby = isinstance(self.writer, LiveWriter) and getattr(self.writer.live, "services", None) is None
+        if standby and new_password is not None:
+            raise AuthError("this node is not the live NPAC SMS: passwords are changed on the live node")
         async with self._lock:
-            return await self._login(user_id, password, terminal, new_password, bool(take_over))
+            return await self._login(user_id, password, terminal, new_password, bool(take_over), standby)
 
     async def _login(self, user_id: str, password: str, terminal: str, new_password: str | None,
-                     take_over: bool) -> LoginResult:
+                     take_over: bool, standby: bool = False) -> LoginResult:
         now, t = self.clock_ms(), self.tunables()
         attempts = self._attempts_of(user_id, now)
         if attempts.locked_until_ms > now:
             wait = math.ceil((attempts.locked_until_ms - now) / 1000)
             self._log("login", user=user_id, terminal=terminal, outcome="failure", reason="login process restarting")
             raise AuthError(f"invalid; the login process restarts in {wait} s (R7-35)")
-        row = await self._settled(user_id, now, t) if USER_ID.fullmatch(user_id) else None
+        row = await self._settled(user_id, now, t, standby) if USER_ID.fullmatch(user_id) else None
         ok = await asyncio.to_thread(self.hasher.verify, password, row["password_hash"] if row else None)
         if not ok or row is None or row["state"] != "enabled":
             reason = ("unknown userid" if row is None else "wrong password" if not ok else f"userid {row['state']}")
-            await self._failed(user_id, row, terminal, reason, attempts, now, t)
+            await self._failed(user_id, row, terminal, reason, attempts, now, t, standby=standby)
         self._attempts.pop(user_id, None)
         assert row is not None
         expired = row["must_change"] or now >= self._expires_ms(row, t)
@@ -169,6 +173,10 @@ class Users(UserAdministration):
                 self._log("login", user=user_id, terminal=terminal, outcome="failure",
                           reason="password expired, no logins left")
                 raise AuthError("password expired and no logins are left: ask the security administrator to reset it")
+            if standby:
+                self._log("login", user=user_id, terminal=terminal, outcome="failure", reason="password expired",
+                          node="standby")
+                raise AuthError("password expired: change it at a login on the live node (R7-24.3)")
             if new_password is None:
                 await self._write(f"console user {user_id}: expired login", lambda tx: tx.upsert(
                     USERS, {"user_id": user_id, "expired_logins": row["expired_logins"] + 1, "modified_ms": now}))
@@ -187,7 +195,8 @@ class Users(UserAdministration):
             tx.upsert(USERS, {"user_id": user_id, "last_login_ms": now, "last_login_terminal": terminal,
                               "failed_since_login": 0, "expired_logins": 0, "unused_since_ms": now,
                               "modified_ms": now})
-        await self._write(f"console user {user_id}: login", commit)
+        if not standby:
+            await self._write(f"console user {user_id}: login", commit)
         if new_hash is not None:
             self._log("password-change", user=user_id, terminal=terminal, outcome="success", at="login")
         if previous is not None:
@@ -195,8 +204,9 @@ class Users(UserAdministration):
         session = Session(user_id, row["role"], self.rng.randbytes(32).hex(), terminal, now, now)
         self._sessions[session.token] = session
         self._by_user[user_id] = session.token
-        self._log("login", user=user_id, terminal=terminal, outcome="success", role=row["role"])
-        fresh = self.store.get(USERS, user_id) or row
+        self._log("login", user=user_id, terminal=terminal, outcome="success", role=row["role"],
+                  **({"node": "standby"} if standby else {}))
+        fresh = row if standby else self.store.get(USERS, user_id) or row
         expires = self._expires_ms(fresh, t)
         left = expires - now
         warning = math.ceil(left / DAY_MS) if left <= t.password_expiration_notice * DAY_MS else None
@@ -205,10 +215,12 @@ class Users(UserAdministration):
                            t.non_use_disconnect, previous.terminal if previous else None)
 
     async def _failed(self, user_id: str, row: dict[str, Any] | None, terminal: str, reason: str,
-                      attempts: Attempts, now: int, t: Tunables, session: Session | None = None) -> None:
-        """Count and record a failed authentication, then refuse with "invalid" (R7-33, R7-38)."""
+                      attempts: Attempts, now: int, t: Tunables, session: Session | None = None,
+                      standby: bool = False) -> None:
+        """Count and record a failed authentication, then refuse with "invalid" (R7-33, R7-38); on a
+        standby the count and the lockout are this node's own and the record is the security log."""
         attempts.failures += 1
-        if row is not None and row["state"] != "deleted":
+        if row is not None and row["state"] != "deleted" and not standby:
             await self._write(f"console user {user_id}: failed login", lambda tx: tx.upsert(USERS, {
                 "user_id": user_id, "last_failure_ms": now,
                 "failed_since_login": (tx.get(USERS, user_id) or row)["failed_since_login"] + 1}))
@@ -315,9 +327,11 @@ class Users(UserAdministration):
         self._log(event, user="npac", target=user_id, outcome="success",
                   reason="disable period over" if change["state"] == "enabled" else "unused")
 
-    async def _settled(self, user_id: str, now: int, t: Tunables) -> dict[str, Any] | None:
+    async def _settled(self, user_id: str, now: int, t: Tunables, standby: bool = False) -> dict[str, Any] | None:
         row = self.store.get(USERS, user_id)
         change = self._due_change(row, now, t) if row else None
+        if change and standby:
+            return {**row, **change}  # as the clock has it; the live node records it
         if change:
             await self._write(f"console user {user_id}: clock", lambda tx: self._apply_due(tx, user_id, change, now))
             row = self.store.get(USERS, user_id)

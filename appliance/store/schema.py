@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 from typing import Any, Mapping
 
@@ -49,31 +50,46 @@ class Table:
     since: int = 1
     journaled: bool = True  # the journal itself and schema_version are per node
 
-    @property
+    # cached: every row written or read on either node goes through encode/decode
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @cached_property
+    def _by_name(self) -> dict[str, Column]:
+        return {c.name: c for c in self.columns}
+
+    @cached_property
+    def _kinds(self) -> dict[str, ColType]:
+        return {c.name: c.type for c in self.columns}
+
     def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(f"{self.name} has no column {name}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no column {name}") from None
 
     def key(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {k: values[k] for k in self.pk}
 
     def full(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """`row` with every column present (defaults for the missing ones)."""
-        unknown = set(row) - set(self.names)
+        kinds = self._kinds
+        unknown = [k for k in row if k not in kinds]
         if unknown:
             raise ValueError(f"{self.name} has no columns {sorted(unknown)}")
         return {c.name: row[c.name] if c.name in row else copy.deepcopy(c.default) for c in self.columns}
 
     def encode(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: _encode(self.column(k).type, v) for k, v in row.items()}
+        kinds = self._kinds
+        for k in row:
+            if k not in kinds:
+                raise KeyError(f"{self.name} has no column {k}")
+        return {k: _encode(kinds[k], v) for k, v in row.items()}
 
     def decode(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: _decode(self.column(k).type, v) for k, v in row.items() if k in self.names}
+        kinds = self._kinds
+        return {k: _decode(kinds[k], v) for k, v in row.items() if k in kinds}
 
 
 def _encode(kind: ColType, value: Any) -> Any:
