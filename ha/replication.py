@@ -42,6 +42,7 @@ from ha.wire import (MAX_FRAME, Ack, Challenge, Channel, FramingError, Handover,
 
 log = logging.getLogger("ha.replication")
 
+PUSH_BUFFER_LIMIT = 256 * 1024  # octets queued on the socket above which rows wait for the streaming task
 STANDBY_LOST = "replication-standby-lost"
 STANDBY_DISK_FULL = "replication-standby-disk-full"
 FOLLOWER_AHEAD = "replication-follower-epoch-higher"
@@ -130,6 +131,8 @@ class ReplicationSender:
         self._follower: str | None = None
         self._waiters: list[tuple[int, asyncio.Future[Durability]]] = []
         self._waits: deque[float] = deque(maxlen=1024)
+        self._push: Callable[[], bool] | None = None  # while a session streams: send new rows at once
+        self._sent = 0
         self._progress_at: float | None = None
         self._lost = False
         self._lost_reason = ""
@@ -166,8 +169,16 @@ class ReplicationSender:
         self._waiters.clear()
 
     def committed(self, sequence: int) -> None:
-        """A row was committed: ship it (no waiting)."""
-        self._wake.set()
+        """A row was committed: ship it now when the follower is caught up (no loop turn between the
+        commit and the send: under load each turn waits behind every carrier request queued before it),
+        else wake the streaming task."""
+        try:
+            pushed = self._push is not None and self._push()
+        except Exception:  # the change is committed; the streaming task sends it, or the link restarts
+            log.exception("replication: sending row %s at once failed", sequence)
+            pushed = False
+        if not pushed:
+            self._wake.set()
 
     async def replicate(self, sequence: int) -> Durability:
         """Return once the follower holds row `sequence` (or per policy when it is lost)."""
@@ -362,6 +373,19 @@ class ReplicationSender:
             writer.write(ch.seal(message))
             await writer.drain()
 
+        def push() -> bool:
+            """Send the rows after the last sent without waiting; False when the socket's buffer is
+            backed up (the streaming task sends them, pacing itself on drain)."""
+            if self._session is not task or writer.is_closing():
+                return False
+            if writer.transport.get_write_buffer_size() > PUSH_BUFFER_LIMIT:
+                return False
+            rows = self.store.journal_since(self._sent, limit=self.batch)
+            if rows:
+                writer.write(ch.seal(Rows([r.as_dict() for r in rows])))
+                self._sent = rows[-1].sequence
+            return True
+
         if hello.purpose == "probe":
             await send(self._status())
             return
@@ -380,6 +404,7 @@ class ReplicationSender:
         self._alarm(FOLLOWER_AHEAD, False)
         if self._session is not None:
             self._session.cancel()  # a pair has one follower: the newest connection is the live one
+        self._push = None
         self._session = task
         self._follower = hello.node
         start = self._start_point(hello)
@@ -388,9 +413,12 @@ class ReplicationSender:
             start = await self._send_snapshot(send)
         self._acked = start
         acks = asyncio.create_task(self._read_acks(reader, ch))
+        self._sent = start
         try:
-            await self._stream(send, start, acks)
+            await self._stream(send, push, acks)
         finally:
+            if self._session is task:
+                self._push = None
             acks.cancel()
 
     async def _send_snapshot(self, send: Send) -> int:
@@ -413,26 +441,29 @@ class ReplicationSender:
         self.snapshots_sent += 1
         return info.sequence
 
-    async def _stream(self, send: Send, sent: int, acks: asyncio.Task[None]) -> None:
+    async def _stream(self, send: Send, push: Callable[[], bool], acks: asyncio.Task[None]) -> None:
         backlog_out = False
         status_at = self.clock()
         while not acks.done():
             self._wake.clear()
-            rows = self.store.journal_since(sent, limit=self.batch)
+            rows = self.store.journal_since(self._sent, limit=self.batch)
             if rows:
+                self._push = None  # a backlog goes out here, paced by drain
                 await send(Rows([r.as_dict() for r in rows]))
-                sent = rows[-1].sequence
+                self._sent = max(self._sent, rows[-1].sequence)
                 continue
+            self._push = push  # caught up: the next commit is sent by the writer's own call
             if not backlog_out or self.clock() - status_at >= self.keepalive:
                 # everything so far is sent: the follower can tell it caught up; under steady load
                 # this is also how it learns that an at-risk window closed
                 backlog_out = True
                 status_at = self.clock()
                 await send(self._status())
-            if self._handover_wanted and not self._handover_sent and self._acked >= sent:
-                await send(Handover(self.store.epoch, sent))
+            if self._handover_wanted and not self._handover_sent and self._acked >= self._sent \
+                    and self._sent >= self.store.last_sequence():
+                await send(Handover(self.store.epoch, self._sent))
                 self._handover_sent = True
-                log.info("replication: handed over at epoch %s sequence %s", self.store.epoch, sent)
+                log.info("replication: handed over at epoch %s sequence %s", self.store.epoch, self._sent)
             try:
                 async with asyncio.timeout(self.keepalive):
                     await self._wake.wait()

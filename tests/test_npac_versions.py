@@ -672,6 +672,19 @@ def test_guard_R5_18_create_validation(event, rule):
     assert refused(Port(), event).refusal.rule.startswith(rule)
 
 
+def test_guard_R5_18_4_an_npa_nxx_is_portable_from_its_effective_day():
+    """Due dates are days: an NPA-NXX effective later on the due day takes that due date; one
+    effective the next day does not."""
+    for effective, ok in ((T0 + D + 3_600_000, True), (T0 + 2 * D, False)):
+        port = Port()
+        port.network = Network(**{**NET.__dict__, "npa_nxx_effective_ms": {"312555": effective}})
+        if ok:
+            port.do(new_create(due=T0 + D))
+            assert port.v().new_sp_due_date_ms == T0 + D
+        else:
+            assert refused(port, new_create(due=T0 + D)).refusal.rule.startswith("R5-18.4")
+
+
 def test_guard_R5_18_7_only_the_named_sps_or_npac_create():
     assert refused(Port(), new_create(by=soa(THIRD))).refusal.reply is Reply.SOA_NOT_AUTHORIZED
     assert refused(Port(), old_create(True, by=soa(NEW))).refusal.reply is Reply.SOA_NOT_AUTHORIZED

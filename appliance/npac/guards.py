@@ -144,9 +144,11 @@ def _pto_consistent(v: V, ev: Any, ctx: Context) -> bool:
 
 
 def _npa_nxx_portable(v: V, ev: Any, ctx: Context) -> bool:
+    # by day, as due dates are compared (R5-18.3): an NPA-NXX opening for porting at some time of the
+    # due day is open that day; comparing instants refused a due date a second before it
     npa_nxx = ev.tn[:6]
     effective = ctx.network.npa_nxx_effective_ms.get(npa_nxx)
-    return npa_nxx in ctx.network.npa_nxx_owner and (effective is None or effective <= ev.due_date_ms)
+    return npa_nxx in ctx.network.npa_nxx_owner and (effective is None or _day(effective) <= _day(ev.due_date_ms))
 
 
 def _lrn_of_new_sp(new_sp: str, values: Mapping[str, Any], ctx: Context) -> bool:
