@@ -294,7 +294,8 @@ class Pair:
             f"  NPAC systemId {NPAC_SYSTEM_ID!r}, its public key list: {keys}/{NPAC_SYSTEM_ID}/",
             f"  traps go to 127.0.0.1:{self.ports.trap}; serial heartbeat cable: {self.cable.ends[0]} <-> "
             f"{self.cable.ends[1]}",
-            "  console: .venv/bin/npac --socket var/demo/primary/control.sock status",
+            "  console: .venv/bin/npac --socket var/demo/primary/control.sock status   (the DR: var/demo/dr/...; "
+            "init-admin and login first for `npac pair status`, drills and the rest)",
         ]
         return "\n".join(lines)
 

@@ -180,6 +180,14 @@ class ReplicationSender:
         if not pushed:
             self._wake.set()
 
+    def _send_waiting(self) -> None:
+        """After an acknowledgement: the rows committed while the last batch was out, at once."""
+        try:
+            if self._push is not None:
+                self._push()
+        except Exception:  # the streaming task, woken next, sends them
+            log.exception("replication: sending the rows after an acknowledgement failed")
+
     async def replicate(self, sequence: int) -> Durability:
         """Return once the follower holds row `sequence` (or per policy when it is lost)."""
         self.committed(sequence)
@@ -375,9 +383,14 @@ class ReplicationSender:
 
         def push() -> bool:
             """Send the rows after the last sent without waiting; False when the socket's buffer is
-            backed up (the streaming task sends them, pacing itself on drain)."""
+            backed up (the streaming task sends them, pacing itself on drain). While a batch is
+            unacknowledged the new rows wait for its ack and then go together: one message, and one
+            transaction and fsync on the follower, for all the writes made meanwhile (group commit
+            over the wire) instead of one each."""
             if self._session is not task or writer.is_closing():
                 return False
+            if self._acked < self._sent:
+                return True  # _read_acks sends them with the acknowledgement's arrival
             if writer.transport.get_write_buffer_size() > PUSH_BUFFER_LIMIT:
                 return False
             rows = self.store.journal_since(self._sent, limit=self.batch)
@@ -485,6 +498,7 @@ class ReplicationSender:
                     continue
                 if isinstance(message, Ack):
                     self._on_ack(message.sequence)
+                    self._send_waiting()
                     self._wake.set()
                 elif isinstance(message, Refusal):
                     log.warning("replication: follower refused: %s %s", message.code, message.text)

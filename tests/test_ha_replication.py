@@ -102,30 +102,37 @@ def test_sync_replicate_returns_only_once_the_standby_holds_the_row(tmp_path):
 
 def test_a_caught_up_follower_gets_each_row_from_the_commit_itself(tmp_path, monkeypatch):
     """The row leaves in the writer's own call (no event-loop turn between commit and send, where it
-    would queue behind every carrier request); with the socket backed up the streaming task sends
-    instead. Either way every row arrives once and in order, including bursts committed without a
-    turn in between."""
+    would queue behind every carrier request); rows committed while that batch is unacknowledged go
+    together with the acknowledgement's arrival (one message, one transaction on the follower); with
+    the socket backed up the streaming task sends instead. Every row arrives once and in order."""
     import ha.replication as replication
 
     async def scenario() -> None:
         async with Rig(tmp_path) as rig:
+            batches: list[list[int]] = []
+            apply = rig.standby.apply_journal_rows
+
+            def recording(rows):
+                batches.append([r.sequence for r in rows])
+                return apply(rows)
+            monkeypatch.setattr(rig.standby, "apply_journal_rows", recording)
             rig.follow()
             await rig.synced()
             await asyncio.sleep(0.3)  # the streaming task is idle, waiting: caught up
-            sent_before = rig.sender._sent
-            seq = put(rig.primary, 1)
-            rig.sender.committed(seq)
-            assert rig.sender._sent == seq == sent_before + 1  # written before any await
-            assert await rig.sender.replicate(seq) is Durability.PEER
-            burst = [put(rig.primary, n) for n in range(2, 60)]
-            for s in burst:
-                rig.sender.committed(s)
-            assert rig.sender._sent == burst[-1]
+            first = put(rig.primary, 1)
+            rig.sender.committed(first)
+            assert rig.sender._sent == first  # written before any await
+            second, third = put(rig.primary, 2), put(rig.primary, 3)
+            rig.sender.committed(second)
+            rig.sender.committed(third)
+            assert rig.sender._sent == first  # the first batch is still out: these wait for its ack
+            assert await rig.sender.replicate(third) is Durability.PEER
+            assert [first] in batches and [second, third] in batches
             monkeypatch.setattr(replication, "PUSH_BUFFER_LIMIT", -1)  # as if the socket were backed up
-            late = [put(rig.primary, n) for n in range(60, 90)]
+            late = [put(rig.primary, n) for n in range(4, 40)]
             for s in late:
                 rig.sender.committed(s)
-            assert rig.sender._sent == burst[-1]  # left to the streaming task
+            assert rig.sender._sent == third  # left to the streaming task
             assert await rig.sender.replicate(late[-1]) is Durability.PEER
             await rig.synced()
             assert [r.sequence for r in rig.standby.journal_since(0)] == list(range(1, late[-1] + 1))
