@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -137,15 +138,21 @@ Message = (Heartbeat | Challenge | Hello | Status | Rows | Ack | Refusal | Snaps
 TYPES: dict[str, Any] = {cls.TYPE: cls for cls in typing.get_args(Message)}
 
 
+@functools.cache
+def _field_kinds(cls: Any) -> tuple[tuple[str, Any], ...]:
+    # resolved once per message type: every heartbeat and replication message is checked against it
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, typing.get_origin(hints[f.name]) or hints[f.name]) for f in fields(cls))
+
+
 def _check_fields(cls: Any, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise WireError(f"{cls.TYPE}: fields are not an object")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in fields(cls)]
+    kinds = _field_kinds(cls)
+    names = [name for name, _ in kinds]
     if set(data) != set(names):
         raise WireError(f"{cls.TYPE}: fields {sorted(data)} are not {sorted(names)}")
-    for name in names:
-        kind = typing.get_origin(hints[name]) or hints[name]  # list[...] is checked as list
+    for name, kind in kinds:  # list[...] is checked as list
         value = data[name]
         # bool is an int in Python; on the wire the two must not stand in for each other
         if (kind is int and (isinstance(value, bool) or not isinstance(value, int))) \
