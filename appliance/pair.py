@@ -3,7 +3,8 @@
 Six processes, as on the two appliances: per side the node (`appliance.node`), `npac-ha` (`ha`) and the
 SNMP agent (`snmp.agent`), each with its own configuration, SQLite store and control socket under
 var/demo/<side>/. What the appliance has in hardware is stood in for here: the serial heartbeat cable
-is a pty pair relayed by this process (ha.cable.NullModem), the interconnect is loopback, and the
+is a pty pair relayed by this process (ha.cable.NullModem), the interconnect is loopback (or an
+`Interconnect`, such as the network namespaces the partition test runs each side in), and the
 fencing device is `ha.sim_fence`, which kills the peer's processes (its "power switch"). Like systemd
 on the appliance, this supervisor restarts a process that exits (a fenced side is "rebooted" after
 `reboot_s`), so a killed live node comes back and rejoins as the standby.
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from appliance.peers.demo_keys import DEMO_CARRIERS, NPAC_SYSTEM_ID, DemoKeys
-from ha.cable import NullModem, TcpRelay, UdpCable
+from ha.cable import NullModem
 from snmp.demo import DEMO_AUTH, DEMO_HW, DEMO_PRIV, DEMO_USER, HOOKS_DIR
 
 log = logging.getLogger("appliance.pair")
@@ -89,24 +90,20 @@ def _node_toml(side: str, i: int, ports: Ports, keys: DemoKeys, timing: Timing =
 
 
 def _ha_toml(side: str, i: int, ports: Ports, timing: Timing, serial: str, base: Path,
-             via: dict[str, tuple[str, int]] | None = None, addresses: tuple[str, str] = LOOPBACK) -> str:
-    """`via`: where this side reaches its peer's heartbeat and replication ports (a relay standing in
-    for the interconnect); default straight to the peer. `addresses`: each side's interconnect address."""
-    other = SIDES[1 - i]
-    own = addresses[i]
-    hb_peer = (via or {}).get("heartbeat", (addresses[1 - i], ports.heartbeat[1 - i]))
-    rep_peer = (via or {}).get("replication", (addresses[1 - i], ports.replication[1 - i]))
+             addresses: tuple[str, str] = LOOPBACK) -> str:
+    """`addresses`: each side's interconnect address (heartbeats and replication)."""
+    other, own, peer = SIDES[1 - i], addresses[i], addresses[1 - i]
     return "\n".join([
         "[ha]", f'node = "{side}"', f'peer = "{other}"', f'role = "{side}"', 'key_file = "ha.key"',
         f"interval = {timing.interval}", f"dead_time = {timing.dead_time}",
         f"notice_first = {timing.notice_first}", f"notice_every = {timing.notice_every}",
         f'control_socket = "{side}/ha.sock"', f'node_socket = "{side}/control.sock"', "",
-        "[heartbeat]", f'udp_bind = "{own}:{ports.heartbeat[i]}"', f'udp_peer = "{hb_peer[0]}:{hb_peer[1]}"',
+        "[heartbeat]", f'udp_bind = "{own}:{ports.heartbeat[i]}"', f'udp_peer = "{peer}:{ports.heartbeat[1 - i]}"',
         f'serial = "{serial}"', "baudrate = 115200", "",
         "[fence]", f'command = ["{sys.executable}", "-m", "ha.sim_fence", "--peer-dir", "{(base / other).resolve()}"]',
         f"timeout = {timing.fence_timeout}", "retry = 5.0", "",
         "[replication]", f'listen = "{own}:{ports.replication[i]}"',
-        f'peer = "{rep_peer[0]}:{rep_peer[1]}"', 'policy = "async"', f"ack_timeout = {timing.ack_timeout}",
+        f'peer = "{peer}:{ports.replication[1 - i]}"', 'policy = "async"', f"ack_timeout = {timing.ack_timeout}",
         "keepalive = 0.5", "",
     ])
 
@@ -124,7 +121,6 @@ def _snmp_toml(side: str, i: int, ports: Ports, timing: Timing = Timing()) -> st
 
 
 def write_pair_config(base: Path, serial: tuple[str, str], ports: Ports = Ports(), timing: Timing = Timing(),
-                      via: tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]] | None = None,
                       addresses: tuple[str, str] = LOOPBACK) -> dict[str, dict[str, Path]]:
     """Every configuration file of both sides; keys and the HA key are made once and kept."""
     import json
@@ -145,7 +141,7 @@ def write_pair_config(base: Path, serial: tuple[str, str], ports: Ports = Ports(
                 (hw / name).write_text(json.dumps(body, indent=2) + "\n")
         files = {"node": base / f"{side}.toml", "ha": base / f"{side}-ha.toml", "snmp": base / f"{side}-snmp.toml"}
         files["node"].write_text(_node_toml(side, i, ports, keys, timing))
-        files["ha"].write_text(_ha_toml(side, i, ports, timing, serial[i], base, via[i] if via else None, addresses))
+        files["ha"].write_text(_ha_toml(side, i, ports, timing, serial[i], base, addresses))
         files["snmp"].write_text(_snmp_toml(side, i, ports, timing))
         out[side] = files
     return out
@@ -157,8 +153,7 @@ class Pair:
 
     def __init__(self, base: Path = DEMO_DIR, ports: Ports = Ports(), timing: Timing = Timing(), *,
                  restart: bool = True, reboot_s: float = 8.0, restart_s: float = 2.0, snmp: bool = True,
-                 env: dict[str, str] | None = None, interconnect_relays: bool = False,
-                 interconnect: Interconnect | None = None):
+                 env: dict[str, str] | None = None, interconnect: Interconnect | None = None):
         self.base = Path(base)
         self.ports, self.timing = ports, timing
         self.restart, self.reboot_s, self.restart_s = restart, reboot_s, restart_s
@@ -166,9 +161,7 @@ class Pair:
         self.env = {**os.environ, **(env or {})}
         self.cable = NullModem()
         # tests cut the interconnect (heartbeat UDP and replication TCP) apart from the serial cable
-        self.udp_cable: UdpCable | None = UdpCable() if interconnect_relays else None
         self.interconnect = interconnect
-        self.relays: list[TcpRelay] = []
         self.files: dict[str, dict[str, Path]] = {}
         self.procs: dict[tuple[str, str], asyncio.subprocess.Process] = {}
         self.held: set[str] = set()
@@ -177,18 +170,8 @@ class Pair:
 
     async def start(self) -> None:
         self.cable.start()
-        via = None
-        if self.udp_cable is not None:
-            await self.udp_cable.start()
-            self.udp_cable.connect(("127.0.0.1", self.ports.heartbeat[0]), ("127.0.0.1", self.ports.heartbeat[1]))
-            self.relays = [TcpRelay(("127.0.0.1", self.ports.replication[1 - i])) for i in range(2)]
-            for relay in self.relays:
-                await relay.start()
-            via = tuple({"heartbeat": self.udp_cable.sides[i], "replication": self.relays[i].address}
-                        for i in range(2))
         addresses = self.interconnect.addresses if self.interconnect is not None else LOOPBACK
-        self.files = write_pair_config(self.base, self.cable.ends, self.ports, self.timing, via,  # type: ignore[arg-type]
-                                       addresses)
+        self.files = write_pair_config(self.base, self.cable.ends, self.ports, self.timing, addresses)
         for side in SIDES:
             await self.start_side(side)
 
@@ -260,19 +243,11 @@ class Pair:
         for task in list(self._watchers):
             task.cancel()
         self.cable.close()
-        if self.udp_cable is not None:
-            self.udp_cable.close()
-        for relay in self.relays:
-            relay.close()
 
     def cut_interconnect(self, cut: bool = True) -> None:
         """The network path between the sides (heartbeat UDP and replication) down or back."""
-        if self.interconnect is not None:
-            self.interconnect.cut(cut)
-            return
-        assert self.udp_cable is not None, "started without interconnect_relays or an interconnect"
-        for part in (self.udp_cable, *self.relays):
-            part.cut() if cut else part.restore()
+        assert self.interconnect is not None, "started on loopback: no interconnect to cut"
+        self.interconnect.cut(cut)
 
     def describe(self) -> str:
         keys = (self.base / "keys").resolve()

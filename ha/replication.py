@@ -172,21 +172,17 @@ class ReplicationSender:
         """A row was committed: ship it now when the follower is caught up (no loop turn between the
         commit and the send: under load each turn waits behind every carrier request queued before it),
         else wake the streaming task."""
-        try:
-            pushed = self._push is not None and self._push()
-        except Exception:  # the change is committed; the streaming task sends it, or the link restarts
-            log.exception("replication: sending row %s at once failed", sequence)
-            pushed = False
-        if not pushed:
+        if not self._send_now():
             self._wake.set()
 
-    def _send_waiting(self) -> None:
-        """After an acknowledgement: the rows committed while the last batch was out, at once."""
+    def _send_now(self) -> bool:
+        """The rows not yet sent, from this call (after a commit, or with an acknowledgement's arrival
+        for the rows committed while the last batch was out); False leaves them to the streaming task."""
         try:
-            if self._push is not None:
-                self._push()
-        except Exception:  # the streaming task, woken next, sends them
-            log.exception("replication: sending the rows after an acknowledgement failed")
+            return self._push is not None and self._push()
+        except Exception:  # the change is committed; the streaming task sends it, or the link restarts
+            log.exception("replication: sending rows at once failed")
+            return False
 
     async def replicate(self, sequence: int) -> Durability:
         """Return once the follower holds row `sequence` (or per policy when it is lost)."""
@@ -498,7 +494,7 @@ class ReplicationSender:
                     continue
                 if isinstance(message, Ack):
                     self._on_ack(message.sequence)
-                    self._send_waiting()
+                    self._send_now()
                     self._wake.set()
                 elif isinstance(message, Refusal):
                     log.warning("replication: follower refused: %s %s", message.code, message.text)

@@ -56,18 +56,8 @@ class Table:
         return tuple(c.name for c in self.columns)
 
     @cached_property
-    def _by_name(self) -> dict[str, Column]:
-        return {c.name: c for c in self.columns}
-
-    @cached_property
     def _kinds(self) -> dict[str, ColType]:
         return {c.name: c.type for c in self.columns}
-
-    def column(self, name: str) -> Column:
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"{self.name} has no column {name}") from None
 
     def key(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {k: values[k] for k in self.pk}

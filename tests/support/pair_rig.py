@@ -182,12 +182,12 @@ class SoaLoad:
             await soa.release()
 
 
-async def start_pair(base: Path, timing: Timing = FAST, snmp: bool = False, relays: bool = False,
-                     ports: Ports | None = None, interconnect: Any = None) -> Pair:
+async def start_pair(base: Path, timing: Timing = FAST, snmp: bool = False, ports: Ports | None = None,
+                     interconnect: Any = None) -> Pair:
     """`ports`: default free ones (with snmp=True give them a trap port: pair_ports() has none).
     `interconnect`: e.g. tests.support.netns_link.NetnsInterconnect, already up (the caller closes it)."""
     pair = Pair(base, ports or pair_ports(), timing, restart=False, snmp=snmp, env={"PYTHONUNBUFFERED": "1"},
-                interconnect_relays=relays, interconnect=interconnect)
+                interconnect=interconnect)
     try:
         await pair.start()
         await wait_roles(pair, {"primary": "primary-live", "dr": "standby"}, timeout=90)
